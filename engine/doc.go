@@ -1,0 +1,32 @@
+// Package engine is the gateway's reactor: a gnet event loop that accepts TCP
+// connections, performs the HTTP/1.1 WebSocket upgrade without blocking
+// (gobwas/ws's Upgrader over the complete request head), parses RFC 6455
+// frames from partial buffers, and writes pre-built frames in batches.
+//
+// The engine knows nothing of JSON, commands or tokens. It hands the upgrade
+// request (token, device_id, platform) and every complete message to a
+// Handler, and offers the Handler a Conn to write frames to and close.
+//
+// # Goroutines
+//
+// Every connection belongs to one event loop. Handler callbacks run on that
+// loop; a Conn's read state and timers are touched only there. Conn.Send and
+// Conn.Close are the goroutine-safe ways in from other goroutines; Conn.Execute
+// runs a function on the connection's loop. Each method's comment says which
+// kind it is.
+//
+// # Outbound path
+//
+// Send and Write append a frame to the connection's queue and account its
+// bytes. The queue is flushed on the loop with one writev for all queued
+// frames: at the end of the callback that wrote them, or by a task the first
+// Send from another goroutine schedules. A connection whose queued plus
+// unsent bytes pass Options.WriteQueueBytes is closed with 4008.
+//
+// # Timers
+//
+// There is no time.Timer per connection. One ticker goroutine asks every loop
+// to sweep its connections (Options.TimerResolution apart): handshake
+// deadlines, handler deadlines (SetDeadline), idle timeouts, server pings and
+// close-handshake timeouts.
+package engine

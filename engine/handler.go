@@ -1,0 +1,58 @@
+package engine
+
+// Handler receives the events of upgraded connections. All methods run on
+// the connection's event loop and must not block: hand slow work (password
+// hashing, network calls) to other goroutines and come back with
+// Conn.Execute or Conn.Send.
+type Handler interface {
+	// OnOpen runs once the upgrade has been answered with 101 and before any
+	// frame of the connection is read. req is only valid until OnOpen
+	// returns.
+	OnOpen(c *Conn, req *Request)
+	// OnMessage runs for every complete message (fragments reassembled).
+	// Text messages are valid UTF-8. payload is only valid until OnMessage
+	// returns.
+	OnMessage(c *Conn, op OpCode, payload []byte)
+	// OnClose runs once for every connection OnOpen ran for, after the
+	// socket is closed. code is the close code the server sent or received,
+	// 1006 when the connection ended without a close frame.
+	OnClose(c *Conn, code uint16)
+}
+
+// Request is what the upgrade carried that the handler needs. Its fields are
+// copies: they stay valid after OnOpen returns if the handler keeps them.
+type Request struct {
+	// Token is the first of: query parameter "token", the Authorization
+	// header's Bearer credentials, a "bearer.JWT" Sec-WebSocket-Protocol
+	// entry. Empty when the client sent none.
+	Token string
+	// TokenSource says where Token came from.
+	TokenSource TokenSource
+	// DeviceID and Platform are the query parameters "device_id" and
+	// "platform", checked to be at most 64 bytes of [A-Za-z0-9_.:-].
+	DeviceID string
+	Platform string
+}
+
+// TokenSource says where the upgrade request carried its token.
+type TokenSource uint8
+
+// Token sources, in the order the server looks for a token.
+const (
+	TokenNone TokenSource = iota
+	TokenQuery
+	TokenHeader
+	TokenSubprotocol
+)
+
+func (s TokenSource) String() string {
+	switch s {
+	case TokenQuery:
+		return "query"
+	case TokenHeader:
+		return "header"
+	case TokenSubprotocol:
+		return "subprotocol"
+	}
+	return "none"
+}

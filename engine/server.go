@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Server is a WebSocket server on gnet event loops.
+type Server struct {
+	gnet.BuiltinEventEngine
+
+	h     Handler
+	opts  Options
+	clock atomic.Int64 // coarse UnixNano, advanced by the ticker
+	stats Stats
+
+	eng     gnet.Engine
+	addr    net.Addr
+	ready   chan struct{}
+	stop    chan struct{}
+	stopped atomic.Bool
+
+	loopsMu sync.Mutex
+	loops   map[gnet.EventLoop]*loop
+}
+
+// Stats are the engine's counters. Any goroutine may read them.
+type Stats struct {
+	Conns         atomic.Int64 // open sockets, handshaking ones included
+	Upgraded      atomic.Int64 // open upgraded connections
+	Upgrades      atomic.Int64 // successful upgrades since start
+	Rejected      atomic.Int64 // HTTP refusals (400, 431, 503…) since start
+	SlowConsumers atomic.Int64 // 4008 closes since start
+}
+
+// New returns a Server that calls h. It does not listen until Serve.
+func New(h Handler, opts ...Option) (*Server, error) {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{h: h, opts: o, ready: make(chan struct{}), stop: make(chan struct{}),
+		loops: make(map[gnet.EventLoop]*loop)}
+	s.clock.Store(time.Now().UnixNano())
+	return s, nil
+}
+
+// Serve listens on addr (host:port) and runs the event loops until Stop. It
+// returns ErrStopped if the loops end without Stop being called.
+func (s *Server) Serve(addr string) error {
+	err := gnet.Run(s, "tcp://"+addr,
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.opts.Loops),
+		gnet.WithReusePort(s.opts.ReusePort),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{s.opts.Logger}),
+	)
+	select {
+	case <-s.ready:
+	default:
+		close(s.ready) // failed before boot: unblock Ready waiters
+	}
+	if err == nil && !s.stopped.Load() {
+		err = ErrStopped
+	}
+	return err
+}
+
+// Ready is closed once the listener is bound (or Serve failed).
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the bound listener address, valid after Ready; nil if Serve failed.
+func (s *Server) Addr() net.Addr { return s.addr }
+
+// Stats returns the engine's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// Options returns the options in effect, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Stop closes the listener and every connection and waits for the loops to
+// end, or for ctx.
+func (s *Server) Stop(ctx context.Context) error {
+	if s.stopped.Swap(true) {
+		return nil
+	}
+	<-s.ready
+	return s.eng.Stop(ctx)
+}
+
+func (s *Server) now() int64 { return s.clock.Load() }
+
+// OnBoot records the engine and the bound address and starts the ticker.
+func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+	s.eng = eng
+	if fd, err := eng.Dup(); err == nil {
+		if sa, err := unix.Getsockname(fd); err == nil {
+			s.addr = sockaddrToTCP(sa)
+		}
+		_ = unix.Close(fd)
+	}
+	go s.tick()
+	close(s.ready)
+	return gnet.None
+}
+
+// OnShutdown stops the ticker.
+func (s *Server) OnShutdown(gnet.Engine) { close(s.stop) }
+
+// OnOpen registers a new socket, or refuses it with 503 past MaxConns.
+func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	l := s.loopOf(gc.EventLoop())
+	c := &Conn{gc: gc, srv: s, loop: l, deadline: s.now() + int64(s.opts.HandshakeTimeout)}
+	gc.SetContext(c)
+	l.add(c)
+	if n := s.stats.Conns.Add(1); s.opts.MaxConns > 0 && n > int64(s.opts.MaxConns) {
+		c.reject(resp503)
+	}
+	return nil, gnet.None
+}
+
+// OnTraffic handles every complete request head and frame in the inbound
+// buffer, keeps what is incomplete, and flushes what the handler wrote.
+func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+	c := gc.Context().(*Conn)
+	buf, _ := gc.Peek(-1)
+	n := c.consume(buf)
+	if c.state == stateClosed {
+		return gnet.None
+	}
+	_, _ = gc.Discard(n)
+	c.flush()
+	return gnet.None
+}
+
+// OnClose ends the connection's life: timers, counters, the handler.
+func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
+	c, ok := gc.Context().(*Conn)
+	if !ok || c.state == stateClosed {
+		return gnet.None
+	}
+	c.state = stateClosed
+	c.closed.Store(true)
+	c.loop.remove(c)
+	c.frag = nil
+	s.stats.Conns.Add(-1)
+	if c.upgraded {
+		s.stats.Upgraded.Add(-1)
+		code := c.closeCode
+		if code == 0 {
+			code = CloseAbnormal
+		}
+		s.h.OnClose(c, code)
+	}
+	return gnet.None
+}
+
+// loopOf returns the engine's state for a gnet loop, creating it on first use.
+func (s *Server) loopOf(gl gnet.EventLoop) *loop {
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	l := s.loops[gl]
+	if l == nil {
+		l = &loop{srv: s, gl: gl, up: newUpgrader()}
+		s.loops[gl] = l
+	}
+	return l
+}
+
+// tick advances the coarse clock and asks every loop to sweep its
+// connections, every TimerResolution until shutdown.
+func (s *Server) tick() {
+	t := time.NewTicker(s.opts.TimerResolution)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			s.clock.Store(now.UnixNano())
+			s.loopsMu.Lock()
+			for gl, l := range s.loops {
+				_ = gl.Execute(context.Background(), l)
+			}
+			s.loopsMu.Unlock()
+		}
+	}
+}
+
+func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}
+
+// String describes the server for logs.
+func (s *Server) String() string {
+	return fmt.Sprintf("engine(%v, %d loops)", s.addr, s.opts.Loops)
+}
