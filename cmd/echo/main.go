@@ -53,7 +53,7 @@ func main() {
 type echo struct{}
 
 func (echo) OnOpen(*engine.Conn, *engine.Request) {}
-func (echo) OnClose(*engine.Conn, uint16)        {}
+func (echo) OnClose(*engine.Conn, uint16)         {}
 
 func (echo) OnMessage(c *engine.Conn, op engine.OpCode, p []byte) {
 	c.Write(engine.AppendFrame(make([]byte, 0, len(p)+engine.HeaderRoom), op, p))
