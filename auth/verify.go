@@ -1,0 +1,84 @@
+package auth
+
+import (
+	"errors"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Verify checks an access token and returns its claims. It returns an error
+// wrapping ErrTokenExpired when the token's only fault is a passed "exp",
+// and one wrapping ErrTokenInvalid for everything else (including a refresh
+// token). The error never contains token text. Safe for concurrent use.
+func (m *Manager) Verify(token string) (Claims, error) {
+	return m.verify(token, false)
+}
+
+// VerifyRefresh is Verify for refresh tokens: it requires "typ":"refresh"
+// and refuses access tokens.
+func (m *Manager) VerifyRefresh(token string) (Claims, error) {
+	return m.verify(token, true)
+}
+
+func (m *Manager) verify(token string, refresh bool) (Claims, error) {
+	if len(token) > MaxTokenLen {
+		return Claims{}, errInvalidTooLong
+	}
+	if err := m.macs.checkSignature(token); err != nil {
+		return Claims{}, err
+	}
+	c := newParsedClaims(refresh)
+	if _, err := m.parser.ParseWithClaims(token, &c, m.keyFunc); err != nil {
+		return Claims{}, classify(err)
+	}
+	return c.claims(), nil
+}
+
+// classify maps a jwt error to ErrTokenExpired or a pre-wrapped
+// ErrTokenInvalid. A bad signature never gets this far (checkSignature), nor
+// would it reach claims validation in jwt: an expired token with a bad
+// signature comes out invalid.
+func classify(err error) error {
+	if onlyExpired(err) {
+		return ErrTokenExpired
+	}
+	for _, r := range invalidReasons {
+		if errors.Is(err, r.cause) {
+			return r.wrapped
+		}
+	}
+	return errInvalidOther
+}
+
+// onlyExpired reports whether every leaf of err's tree is jwt's
+// ErrTokenExpired, apart from the ErrTokenInvalidClaims label that jwt puts
+// on every claims failure.
+func onlyExpired(err error) bool {
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		return false
+	}
+	ok := true
+	walkLeaves(err, func(leaf error) {
+		if leaf != jwt.ErrTokenExpired && leaf != jwt.ErrTokenInvalidClaims {
+			ok = false
+		}
+	})
+	return ok
+}
+
+func walkLeaves(err error, visit func(error)) {
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, child := range e.Unwrap() {
+			walkLeaves(child, visit)
+		}
+	case interface{ Unwrap() error }:
+		if child := e.Unwrap(); child != nil {
+			walkLeaves(child, visit)
+			return
+		}
+		visit(err)
+	default:
+		visit(err)
+	}
+}
