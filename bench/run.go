@@ -1,0 +1,283 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// kindCounter counts events by kind. The zero value is ready; safe for
+// concurrent use.
+type kindCounter struct {
+	mu sync.Mutex
+	m  map[string]int64 // guarded by mu
+}
+
+func (k *kindCounter) add(kind string) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]int64{}
+	}
+	k.m[kind]++
+	k.mu.Unlock()
+}
+
+// snapshot returns a copy, nil when empty.
+func (k *kindCounter) snapshot() map[string]int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.m) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(k.m))
+	for kind, n := range k.m {
+		out[kind] = n
+	}
+	return out
+}
+
+func (k *kindCounter) total() int64 {
+	var t int64
+	for _, n := range k.snapshot() {
+		t += n
+	}
+	return t
+}
+
+// runner holds what every scenario shares: the connect phase, the registry
+// of open connections, counters and progress.
+type runner struct {
+	cfg  Config
+	name string
+	k    *connector
+
+	errs  kindCounter // connects that failed, by kind
+	drops kindCounter // established connections lost before the end, by kind
+
+	attempts  atomic.Int64
+	connected atomic.Int64
+	live      atomic.Int64
+	pings     atomic.Int64
+	msgsOut   atomic.Int64 // scenario messages sent, for progress
+	msgsIn    atomic.Int64 // scenario messages received, for progress
+
+	mu    sync.Mutex
+	conns []*conn // guarded by mu
+
+	// onOpen, when set, runs on each new connection before connectAll can
+	// return; body runs after.
+	onOpen func(*conn)
+
+	wg           sync.WaitGroup // one per connection goroutine
+	started      time.Time
+	connectTime  time.Duration
+	interrupted  bool
+	stopProgress func()
+}
+
+func newRunner(name string, cfg Config, hello bool) *runner {
+	r := &runner{cfg: cfg, name: name, started: time.Now()}
+	r.k = newConnector(cfg, hello, &r.pings)
+	r.stopProgress = r.progress()
+	return r
+}
+
+// connectAll opens cfg.Conns connections at cfg.Rate with at most
+// cfg.Concurrency handshakes in flight, and returns when every attempt has
+// ended or ctx is done (then no more are started). Each open connection runs
+// body on its own goroutine; a non-nil error from body, unless the run is
+// closing that connection, is counted as a drop.
+func (r *runner) connectAll(ctx context.Context, body func(*conn) error) {
+	sem := make(chan struct{}, r.cfg.Concurrency)
+	var pending sync.WaitGroup
+	t0 := time.Now()
+	for i := 0; i < r.cfg.Conns; i++ {
+		if r.cfg.Rate > 0 {
+			due := t0.Add(time.Duration(float64(i) / r.cfg.Rate * float64(time.Second)))
+			if !sleepUntil(ctx, due) {
+				break
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		pending.Add(1)
+		r.wg.Add(1)
+		go r.serve(i, sem, &pending, body)
+	}
+	pending.Wait()
+	r.connectTime = time.Since(t0)
+	r.interrupted = r.interrupted || ctx.Err() != nil
+}
+
+// serve connects connection i. On success it hands the connection to a
+// fresh goroutine running body, so that the stack grown while dialing is
+// not kept for the connection's lifetime.
+func (r *runner) serve(i int, sem chan struct{}, pending *sync.WaitGroup, body func(*conn) error) {
+	r.attempts.Add(1)
+	c, err := r.k.open(i)
+	<-sem
+	if err != nil {
+		r.errs.add(classify(err))
+		pending.Done()
+		r.wg.Done()
+		return
+	}
+	r.mu.Lock()
+	r.conns = append(r.conns, c)
+	r.mu.Unlock()
+	r.connected.Add(1)
+	r.live.Add(1)
+	if r.onOpen != nil {
+		r.onOpen(c)
+	}
+	go r.runBody(c, body)
+	pending.Done()
+}
+
+// runBody runs body on c until it returns, then closes c.
+func (r *runner) runBody(c *conn, body func(*conn) error) {
+	defer r.wg.Done()
+	err := body(c)
+	r.live.Add(-1)
+	if !c.closing.Swap(true) {
+		if err != nil {
+			r.drops.add(classify(err))
+		}
+		_ = c.nc.Close()
+	}
+}
+
+// openConns returns the connections still registered.
+func (r *runner) openConns() []*conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*conn(nil), r.conns...)
+}
+
+// closeAll closes every connection and waits for their goroutines.
+func (r *runner) closeAll() {
+	for _, c := range r.openConns() {
+		c.shutdown()
+	}
+	r.wg.Wait()
+	r.stopProgress()
+}
+
+// hold waits for d or until ctx is done.
+func (r *runner) hold(ctx context.Context, d time.Duration) time.Duration {
+	start := time.Now()
+	if !sleepUntil(ctx, start.Add(d)) {
+		r.interrupted = true
+	}
+	return time.Since(start)
+}
+
+// sleepUntil waits until t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// progress prints one line a second to cfg.Progress until the returned
+// function is called.
+func (r *runner) progress() func() {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(time.Second)
+		defer tk.Stop()
+		var lastConn, lastOut, lastIn int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+			}
+			conn, out, in := r.connected.Load(), r.msgsOut.Load(), r.msgsIn.Load()
+			fmt.Fprintf(r.cfg.Progress, "%-7s %5.0fs  conns %d/%d (+%d/s)  errors %d  drops %d  out %d/s  in %d/s\n",
+				r.name, time.Since(r.started).Seconds(), r.live.Load(), r.cfg.Conns, conn-lastConn,
+				r.errs.total(), r.drops.total(), out-lastOut, in-lastIn)
+			lastConn, lastOut, lastIn = conn, out, in
+		}
+	}()
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}
+
+// report fills the parts of a Report every scenario shares.
+func (r *runner) report() *Report {
+	rep := &Report{
+		Scenario:       r.name,
+		Targets:        r.cfg.Targets,
+		Auth:           string(r.cfg.Auth),
+		Started:        r.started,
+		Requested:      r.cfg.Conns,
+		Rate:           r.cfg.Rate,
+		Connected:      r.connected.Load(),
+		Failed:         r.attempts.Load() - r.connected.Load(),
+		NotStarted:     int64(r.cfg.Conns) - r.attempts.Load(),
+		ConnectSeconds: r.connectTime.Seconds(),
+		Errors:         r.errs.snapshot(),
+		Drops:          r.drops.snapshot(),
+		Pings:          r.pings.Load(),
+		Interrupted:    r.interrupted,
+		Latency:        map[string]Summary{},
+	}
+	if s := r.connectTime.Seconds(); s > 0 {
+		rep.ConnectRate = float64(rep.Connected) / s
+	}
+	for _, l := range []struct {
+		name string
+		rec  *recorder
+	}{
+		{name: LatencyTCP, rec: r.k.tcp},
+		{name: LatencyUpgrade, rec: r.k.upgrade},
+		{name: LatencyAuth, rec: r.k.auth},
+	} {
+		if s := l.rec.summary(); s.Count > 0 {
+			rep.Latency[l.name] = s
+		}
+	}
+	return rep
+}
+
+// sortedKinds returns the keys of m, largest count first.
+func sortedKinds(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
