@@ -34,6 +34,7 @@ type Conn struct {
 
 	// Read side, loop-owned.
 	skip      uint64 // bytes of an abandoned frame still to discard
+	need      int    // inbound bytes the frame being received needs
 	fragOp    OpCode // opcode of the message being reassembled, 0 if none
 	frag      []byte // reassembled fragments
 	fragValid int    // bytes of frag known to be valid UTF-8
@@ -116,8 +117,12 @@ func (c *Conn) Execute(fn func()) {
 }
 
 // SetDeadline closes the connection with code and reason if ClearDeadline
-// is not called within d. It replaces an earlier deadline. Loop only.
+// is not called within d. It replaces an earlier deadline, and does nothing
+// once the connection is closing. Loop only.
 func (c *Conn) SetDeadline(d time.Duration, code uint16, reason string) {
+	if c.state != stateOpen {
+		return // the close timeout stands
+	}
 	c.deadline = c.srv.now() + int64(d)
 	c.dlCode, c.dlReason = code, reason
 }

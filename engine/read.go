@@ -83,27 +83,30 @@ func (c *Conn) readFrames(buf []byte) int {
 		if !ok {
 			break
 		}
-		code, reason := c.check(h)
-		if code != 0 {
-			c.abandon(h, len(buf)-off)
-			off = len(buf)
+		if code, reason := c.check(h); code != 0 {
+			off = c.skipFrame(h, buf, off)
 			if c.state == stateOpen {
-				c.fail(code, reason)
-			}
-			break
-		}
-		total := uint64(h.size) + h.length
-		if uint64(len(buf)-off) < total {
-			break // wait for the rest of the frame
-		}
-		payload := buf[off+h.size : off+int(total)]
-		off += int(total)
-		if c.state == stateClosing {
-			if h.op == OpClose {
-				c.closeNow()
+				c.fail(code, reason) // later frames are read in closing state
 			}
 			continue
 		}
+		if c.state == stateClosing {
+			// Only the peer's close frame matters now: skip other frames
+			// as they arrive instead of buffering them whole.
+			if h.op == OpClose {
+				c.closeNow()
+				return len(buf)
+			}
+			off = c.skipFrame(h, buf, off)
+			continue
+		}
+		total := uint64(h.size) + h.length
+		if uint64(len(buf)-off) < total {
+			c.need = int(total) // wait for the rest of the frame
+			break
+		}
+		payload := buf[off+h.size : off+int(total)]
+		off += int(total)
 		unmask(payload, h.mask, 0)
 		c.lastRead = c.srv.now()
 		c.handleFrame(h, payload)
@@ -111,14 +114,17 @@ func (c *Conn) readFrames(buf []byte) int {
 	return off
 }
 
-// abandon arranges for the rest of a refused frame to be thrown away:
-// avail bytes of it (header included) are in the buffer now.
-func (c *Conn) abandon(h header, avail int) {
+// skipFrame throws away the frame starting at buf[off]: what buf holds of
+// it now, the rest as it arrives. It returns the offset after the part
+// thrown away now.
+func (c *Conn) skipFrame(h header, buf []byte, off int) int {
 	total := uint64(h.size) + h.length
 	if total < h.length { // overflow: a length no peer can send
 		total = ^uint64(0)
 	}
-	c.skip = total - min(total, uint64(avail))
+	now := min(total, uint64(len(buf)-off))
+	c.skip = total - now
+	return off + int(now)
 }
 
 // check validates a frame header against RFC 6455 and the size limit. It

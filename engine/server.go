@@ -134,12 +134,18 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 // buffer, keeps what is incomplete, and flushes what the handler wrote.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*Conn)
+	if c.need > gc.InboundBuffered() {
+		return gnet.None // a large frame is still arriving: don't re-Peek it
+	}
+	c.need = 0
 	buf, _ := gc.Peek(-1)
 	n := c.consume(buf)
 	if c.state == stateClosed {
 		return gnet.None
 	}
-	_, _ = gc.Discard(n)
+	if n > 0 { // gnet's Discard(0) drops everything buffered
+		_, _ = gc.Discard(n)
+	}
 	c.flush()
 	return gnet.None
 }

@@ -21,7 +21,8 @@ type upgrader struct {
 }
 
 func newUpgrader() *upgrader {
-	up := &upgrader{}
+	// scratch is never nil, so that keep marks an empty value as seen.
+	up := &upgrader{scratch: make([]byte, 0, 256)}
 	up.u = ws.Upgrader{
 		OnRequest:      up.onRequest,
 		OnHeader:       up.onHeader,
@@ -85,7 +86,7 @@ func (up *upgrader) onRequest(uri []byte) error {
 		switch string(name) {
 		case "token":
 			if up.queryToken == nil {
-				up.queryToken = up.unescape(value)
+				up.queryToken = up.keep(up.unescape(value))
 			}
 		case "device_id":
 			v := up.unescape(value)
@@ -111,7 +112,7 @@ func (up *upgrader) onHeader(key, value []byte) error {
 	}
 	scheme, cred, ok := bytes.Cut(value, []byte{' '})
 	if ok && bytes.EqualFold(scheme, []byte("Bearer")) {
-		up.headerToken = bytes.TrimSpace(cred)
+		up.headerToken = up.keep(bytes.TrimSpace(cred))
 	}
 	return nil
 }
@@ -126,12 +127,21 @@ func (up *upgrader) onProtocol(value []byte) (string, bool) {
 		entry = bytes.TrimSpace(entry)
 		switch {
 		case bytes.HasPrefix(entry, []byte("bearer.")) && up.protoToken == nil:
-			up.protoToken = entry[len("bearer."):]
+			up.protoToken = up.keep(entry[len("bearer."):])
 		case string(entry) == "gateway.v1":
 			selected = "gateway.v1"
 		}
 	}
 	return selected, true
+}
+
+// keep copies v into the scratch buffer. The slices gobwas passes to the
+// callbacks point into its read buffer, which a later line of a long head
+// overwrites and which goes back to a shared pool when Upgrade returns.
+func (up *upgrader) keep(v []byte) []byte {
+	start := len(up.scratch)
+	up.scratch = append(up.scratch, v...)
+	return up.scratch[start:len(up.scratch):len(up.scratch)]
 }
 
 // unescape percent-decodes v ('+' is a space) into the scratch buffer.
