@@ -1,0 +1,50 @@
+# Targets a newcomer guesses. `make run` starts the gateway with the demo
+# accounts; `make test` is what CI runs.
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 10s
+PKGS      := ./...
+
+.PHONY: build run test vet lint fuzz bench cover seed-clients clean
+
+build:
+	$(GO) build -o $(BIN)/gateway ./cmd/gateway
+	$(GO) build -o $(BIN)/echo ./cmd/echo
+	$(GO) build -o $(BIN)/bench ./cmd/bench
+
+run:
+	$(GO) run ./cmd/gateway -demo
+
+test: vet
+	$(GO) test -race -shuffle=on -timeout 15m $(PKGS)
+	$(MAKE) fuzz FUZZTIME=5s
+
+vet:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+lint: vet
+
+# Every fuzz target, briefly (longer: make fuzz FUZZTIME=5m).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+cover:
+	$(GO) test -coverprofile=cover.out $(PKGS)
+	$(GO) tool cover -func=cover.out | tail -1
+
+# The product document's Python and JavaScript clients, unchanged, against
+# a real gateway (needs python3-websockets and chromium; .ci/run installs them).
+seed-clients: build
+	./scripts/seed-clients.sh
+
+clean:
+	rm -rf $(BIN) cover.out

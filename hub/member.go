@@ -1,0 +1,23 @@
+package hub
+
+// Sender is one session's outbound side, implemented by a WebSocket
+// connection. Send may be called from any goroutine; it must not block.
+//
+// The frame is a complete, immutable WebSocket frame shared by every
+// recipient: Send must not modify it and may keep it (for an asynchronous
+// write) for as long as it likes. Send reports whether the frame was
+// accepted; false means the connection is closed or refused it.
+type Sender interface {
+	Send(frame []byte) bool
+}
+
+// Member is one session in the table. Its fields must not change after it
+// has been passed to [Hub.Add]: the hub reads them on owner goroutines
+// without synchronisation. A member is identified by its pointer.
+type Member struct {
+	Conn      Sender
+	UserID    string
+	SessionID string
+	DeviceID  string
+	Platform  string
+}

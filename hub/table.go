@@ -1,0 +1,71 @@
+package hub
+
+import (
+	"slices"
+	"sync/atomic"
+)
+
+// stats holds the counters that owners update and anyone may read.
+type stats struct {
+	users    atomic.Int64
+	sessions atomic.Int64
+}
+
+// table is one shard's user → sessions map. It is not goroutine-safe: only
+// the shard's owner touches it.
+type table struct {
+	users map[string][]*Member
+	stats *stats
+}
+
+func newTable(st *stats) table {
+	return table{users: make(map[string][]*Member), stats: st}
+}
+
+// add appends m to its user's sessions; adding the same pointer twice is a
+// no-op.
+func (t *table) add(m *Member) {
+	ms := t.users[m.UserID]
+	if slices.Contains(ms, m) {
+		return
+	}
+	if len(ms) == 0 {
+		t.stats.users.Add(1)
+	}
+	t.users[m.UserID] = append(ms, m)
+	t.stats.sessions.Add(1)
+}
+
+// remove drops exactly the pointer m, keeping the order of the others.
+func (t *table) remove(m *Member) {
+	ms := t.users[m.UserID]
+	i := slices.Index(ms, m)
+	if i < 0 {
+		return
+	}
+	t.stats.sessions.Add(-1)
+	if len(ms) == 1 {
+		delete(t.users, m.UserID)
+		t.stats.users.Add(-1)
+		return
+	}
+	t.users[m.UserID] = slices.Delete(ms, i, i+1)
+}
+
+// deliver sends frame to every session of user except the member except and
+// returns how many accepted it.
+func (t *table) deliver(user string, frame []byte, except *Member) int {
+	n := 0
+	for _, m := range t.users[user] {
+		if m != except && m.Conn.Send(frame) {
+			n++
+		}
+	}
+	return n
+}
+
+// members returns user's sessions (nil if none); the slice is the table's
+// own and must not be retained.
+func (t *table) members(user string) []*Member {
+	return t.users[user]
+}
