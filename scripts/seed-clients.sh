@@ -4,7 +4,9 @@
 # /usr/bin/python3 with python3-websockets, and chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seed=${SEED:-../shared/seed/websocket-token-auth-guide.md}
+# The product document (a copy of ../shared/seed/ kept in the repo, so that a
+# fresh CI clone has it); SEED=path overrides.
+seed=${SEED:-scripts/testdata/websocket-token-auth-guide.md}
 tmp=$(mktemp -d)
 trap 'kill $gw 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 
