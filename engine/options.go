@@ -44,6 +44,9 @@ type Options struct {
 	TimerResolution time.Duration
 	// Logger receives the engine's own warnings (default slog.Default()).
 	Logger *slog.Logger
+	// Admission configures the refusals before an upgrade: origins,
+	// per-IP connect rate, Retry-After (see Admission).
+	Admission Admission
 }
 
 // Option changes Options; New applies them in order.
@@ -81,6 +84,7 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
+	r.Admission.withDefaults()
 	if r.HandshakeTimeout < 0 || r.CloseTimeout < 0 {
 		return r, fmt.Errorf("%w: handshake and close timeouts must be positive", ErrBadOptions)
 	}

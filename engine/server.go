@@ -20,6 +20,7 @@ type Server struct {
 	opts  Options
 	clock atomic.Int64 // coarse UnixNano, advanced by the ticker
 	stats Stats
+	adm   *admission
 
 	eng     gnet.Engine
 	addr    net.Addr
@@ -53,6 +54,7 @@ func New(h Handler, opts ...Option) (*Server, error) {
 	s := &Server{h: h, opts: o, ready: make(chan struct{}), stop: make(chan struct{}),
 		loops: make(map[gnet.EventLoop]*loop)}
 	s.clock.Store(time.Now().UnixNano())
+	s.adm = newAdmission(&s.opts)
 	return s, nil
 }
 
@@ -118,14 +120,17 @@ func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 // OnShutdown stops the ticker.
 func (s *Server) OnShutdown(gnet.Engine) { close(s.stop) }
 
-// OnOpen registers a new socket, or refuses it with 503 past MaxConns.
+// OnOpen registers a new socket, or refuses it (see Admission).
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopOf(gc.EventLoop())
 	c := &Conn{gc: gc, srv: s, loop: l, deadline: s.now() + int64(s.opts.HandshakeTimeout)}
 	gc.SetContext(c)
 	l.add(c)
-	if n := s.stats.Conns.Add(1); s.opts.MaxConns > 0 && n > int64(s.opts.MaxConns) {
-		c.reject(resp503)
+	switch v, resp := s.adm.admit(gc.RemoteAddr(), s.stats.Conns.Add(1), s.now()); v {
+	case refused:
+		c.reject(resp)
+	case dropped:
+		return nil, gnet.Close
 	}
 	return nil, gnet.None
 }
@@ -137,9 +142,11 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	if c.need > gc.InboundBuffered() {
 		return gnet.None // a large frame is still arriving: don't re-Peek it
 	}
+	defer c.loop.stats.leave(c.loop.stats.enter())
 	c.need = 0
 	buf, _ := gc.Peek(-1)
 	n := c.consume(buf)
+	c.loop.stats.BytesIn.Add(int64(n))
 	if c.state == stateClosed {
 		return gnet.None
 	}
@@ -179,6 +186,7 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 	l := s.loops[gl]
 	if l == nil {
 		l = &loop{srv: s, gl: gl, up: newUpgrader()}
+		l.stats.Index, l.up.origins = len(s.loops), s.adm.origins
 		s.loops[gl] = l
 	}
 	return l
