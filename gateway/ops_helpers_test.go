@@ -119,7 +119,5 @@ func wantMetric(t testing.TB, base, name string, want float64, labels ...string)
 	}
 }
 
-
-
 // asClose reports whether err is a close frame, storing it in ce.
 func asClose(err error, ce *closeError) bool { return errors.As(err, ce) }
