@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -121,3 +122,5 @@ func wantMetric(t testing.TB, base, name string, want float64, labels ...string)
 
 // asClose reports whether err is a close frame, storing it in ce.
 func asClose(err error, ce *closeError) bool { return errors.As(err, ce) }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
