@@ -187,3 +187,32 @@ func response429(wait time.Duration) []byte {
 	secs := int(math.Ceil(wait.Seconds()))
 	return resp429[min(max(secs, 1), len(resp429))-1]
 }
+
+// refusalLog turns the refusal counters into at most one warning a
+// second, so that a flood of refused connections logs a line per second,
+// not a line per connection. Only the ticker goroutine uses it.
+type refusalLog struct {
+	last Refusals
+	at   int64
+}
+
+// report logs the refusals since the last report if a second has passed.
+func (s *Server) reportRefusals(rl *refusalLog, now int64) {
+	if now-rl.at < int64(time.Second) {
+		return
+	}
+	rl.at = now
+	r := s.Refusals()
+	d := Refusals{BadRequest: r.BadRequest - rl.last.BadRequest, Forbidden: r.Forbidden - rl.last.Forbidden,
+		NotFound: r.NotFound - rl.last.NotFound, TooMany: r.TooMany - rl.last.TooMany,
+		TooLarge: r.TooLarge - rl.last.TooLarge, Unavailable: r.Unavailable - rl.last.Unavailable,
+		Dropped: r.Dropped - rl.last.Dropped, Timeout: r.Timeout - rl.last.Timeout}
+	rl.last = r
+	if d == (Refusals{}) {
+		return
+	}
+	s.opts.Logger.Warn("connections refused in the last second", "bad_request", d.BadRequest,
+		"forbidden_origin", d.Forbidden, "not_found", d.NotFound, "rate_limited", d.TooMany,
+		"head_too_large", d.TooLarge, "unavailable", d.Unavailable, "dropped", d.Dropped,
+		"handshake_timeout", d.Timeout, "open", s.stats.Conns.Load(), "draining", s.Draining())
+}

@@ -3,12 +3,16 @@ package engine
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testlog"
 )
 
 func TestOriginList(t *testing.T) {
@@ -150,6 +154,14 @@ func TestIPConnRate(t *testing.T) {
 	if r := srv.Refusals(); r.TooMany != 1 {
 		t.Fatalf("Refusals %+v, want TooMany 1", r)
 	}
+	// The refusals are reported in one warning a second, not one a
+	// connection.
+	eventually(t, testWait, func() error {
+		if !strings.Contains(string(testlog.Lines()), "rate_limited=1") {
+			return errors.New("no warning about the refused connection")
+		}
+		return nil
+	})
 }
 
 func TestDraining(t *testing.T) {

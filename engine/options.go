@@ -12,8 +12,10 @@ import (
 type Options struct {
 	// Loops is the number of event loops (default runtime.GOMAXPROCS(0)).
 	Loops int
-	// ReusePort sets SO_REUSEPORT on the listener so that several processes
-	// can share one port.
+	// ReusePort lets several processes share one port (SO_REUSEPORT).
+	// Without it Serve fails when another socket listens on the address.
+	// (Each event loop has its own SO_REUSEPORT listener either way: see
+	// listen.go.)
 	ReusePort bool
 	// MaxConns caps open connections, handshaking ones included; past it a
 	// new connection gets HTTP 503 and is closed (default 0: no cap).

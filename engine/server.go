@@ -21,6 +21,8 @@ type Server struct {
 	clock atomic.Int64 // coarse UnixNano, advanced by the ticker
 	stats Stats
 	adm   *admission
+	// release frees the port reservation once the listeners are bound.
+	release func()
 
 	eng     gnet.Engine
 	addr    net.Addr
@@ -61,10 +63,18 @@ func New(h Handler, opts ...Option) (*Server, error) {
 // Serve listens on addr (host:port) and runs the event loops until Stop. It
 // returns ErrStopped if the loops end without Stop being called.
 func (s *Server) Serve(addr string) error {
-	err := gnet.Run(s, "tcp://"+addr,
+	res, err := reserveAddr(addr, s.opts.ReusePort) // see listen.go
+	if err != nil {
+		close(s.ready)
+		return err
+	}
+	s.release = res.release
+	defer res.release()
+	err = gnet.Run(s, "tcp://"+res.addr,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.opts.Loops),
-		gnet.WithReusePort(s.opts.ReusePort),
+		gnet.WithReusePort(true),
+		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.opts.Logger}),
 	)
@@ -106,6 +116,7 @@ func (s *Server) now() int64 { return s.clock.Load() }
 // OnBoot records the engine and the bound address and starts the ticker.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
+	s.release()
 	if fd, err := eng.Dup(); err == nil {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			s.addr = sockaddrToTCP(sa)
@@ -197,12 +208,14 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 func (s *Server) tick() {
 	t := time.NewTicker(s.opts.TimerResolution)
 	defer t.Stop()
+	var rl refusalLog
 	for {
 		select {
 		case <-s.stop:
 			return
 		case now := <-t.C:
 			s.clock.Store(now.UnixNano())
+			s.reportRefusals(&rl, now.UnixNano())
 			s.loopsMu.Lock()
 			for gl, l := range s.loops {
 				_ = gl.Execute(context.Background(), l)
