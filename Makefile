@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -47,6 +47,11 @@ cover:
 # a real gateway (needs python3-websockets and chromium; .ci/run installs them).
 seed-clients: build
 	./scripts/seed-clients.sh
+
+# The dashboard in headless Chromium alone (make test runs it as well; it
+# fails, not skips, without Chromium).
+dashboard:
+	$(GO) test -race -count=1 -run '^TestDashboardInChromium$$' -v ./gateway
 
 clean:
 	rm -rf $(BIN) cover.out

@@ -167,6 +167,7 @@ func (c *Conn) schedule() {
 
 // Run is the flush task scheduled by Send; it runs on the loop.
 func (c *Conn) Run(context.Context) error {
+	defer c.loop.stats.leave(c.loop.stats.enter())
 	if c.state != stateClosed {
 		c.flush()
 	}
@@ -190,6 +191,7 @@ func (c *Conn) flush() {
 	if n > 0 && c.gc.OutboundBuffered()+n > c.srv.opts.WriteQueueBytes {
 		batch, code, msg = nil, CloseSlowConsumer, "slow consumer"
 	}
+	c.loop.stats.BytesOut.Add(int64(n))
 	for len(batch) > 0 {
 		k := min(len(batch), maxIovec)
 		if _, err := c.gc.Writev(batch[:k]); err != nil || c.state == stateClosed {
@@ -207,6 +209,7 @@ func (c *Conn) startClose(code uint16, reason string) {
 	if code == CloseSlowConsumer {
 		c.srv.stats.SlowConsumers.Add(1)
 	}
+	c.loop.stats.countClose(code)
 	c.closeCode = code
 	c.mu.Lock()
 	c.closeReq, c.queue, c.queued = code, nil, 0

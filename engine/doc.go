@@ -29,4 +29,15 @@
 // to sweep its connections (Options.TimerResolution apart): handshake
 // deadlines, handler deadlines (SetDeadline), idle timeouts, server pings and
 // close-handshake timeouts.
+//
+// # Admission and listeners
+//
+// Refusals before the upgrade (Options.Admission, MaxConns, SetDraining) are
+// decided when a socket is accepted or its request head completes: 403 for
+// an Origin not allowed, 429 with Retry-After past the per-IP connect rate,
+// 503 with Retry-After at MaxConns or while draining. Every event loop has
+// its own SO_REUSEPORT listener, so that each accepted socket is counted
+// before the next is accepted and MaxConns bounds the open files (see
+// listen.go). Refusals, per-loop counters (LoopStats) and probes
+// (LoopDelays) may be read from any goroutine.
 package engine

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testlog"
 )
 
 // testWait bounds every read, poll and shutdown in the tests: generous,
@@ -26,7 +27,7 @@ func testOptions() Options {
 		PingInterval:     -1,
 		CloseTimeout:     300 * time.Millisecond,
 		TimerResolution:  20 * time.Millisecond,
-		Logger:           slog.New(slog.DiscardHandler),
+		Logger:           testlog.Logger(),
 	}
 }
 

@@ -13,11 +13,13 @@ type loop struct {
 	gl    gnet.EventLoop
 	conns []*Conn // every open socket of the loop, for the timer sweep
 	up    *upgrader
+	stats LoopStats
 }
 
 func (l *loop) add(c *Conn) {
 	c.slot = int32(len(l.conns))
 	l.conns = append(l.conns, c)
+	l.stats.Conns.Add(1)
 }
 
 func (l *loop) remove(c *Conn) {
@@ -26,10 +28,12 @@ func (l *loop) remove(c *Conn) {
 	l.conns[i], last.slot = last, i
 	l.conns[len(l.conns)-1] = nil
 	l.conns = l.conns[:len(l.conns)-1]
+	l.stats.Conns.Add(-1)
 }
 
 // Run is the sweep task the ticker sends to the loop.
 func (l *loop) Run(context.Context) error {
+	defer l.stats.leave(l.stats.enter())
 	now := l.srv.now()
 	o := &l.srv.opts
 	// Iterate backwards: closing a connection may swap-remove it.
@@ -51,6 +55,9 @@ func (l *loop) sweep(c *Conn, now int64, o *Options) {
 			c.deadline = 0
 			c.closeAfterFlush(c.dlCode, c.dlReason)
 		default: // handshake too slow, or the peer never answered our close
+			if c.state == stateHandshake {
+				l.srv.adm.refused[refusedTimeout].Add(1)
+			}
 			c.closeNow()
 		}
 	case c.state != stateOpen:

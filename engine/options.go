@@ -12,8 +12,10 @@ import (
 type Options struct {
 	// Loops is the number of event loops (default runtime.GOMAXPROCS(0)).
 	Loops int
-	// ReusePort sets SO_REUSEPORT on the listener so that several processes
-	// can share one port.
+	// ReusePort lets several processes share one port (SO_REUSEPORT).
+	// Without it Serve fails when another socket listens on the address.
+	// (Each event loop has its own SO_REUSEPORT listener either way: see
+	// listen.go.)
 	ReusePort bool
 	// MaxConns caps open connections, handshaking ones included; past it a
 	// new connection gets HTTP 503 and is closed (default 0: no cap).
@@ -44,6 +46,9 @@ type Options struct {
 	TimerResolution time.Duration
 	// Logger receives the engine's own warnings (default slog.Default()).
 	Logger *slog.Logger
+	// Admission configures the refusals before an upgrade: origins,
+	// per-IP connect rate, Retry-After (see Admission).
+	Admission Admission
 }
 
 // Option changes Options; New applies them in order.
@@ -81,6 +86,7 @@ func (o *Options) withDefaults() (Options, error) {
 	if r.Logger == nil {
 		r.Logger = slog.Default()
 	}
+	r.Admission.withDefaults()
 	if r.HandshakeTimeout < 0 || r.CloseTimeout < 0 {
 		return r, fmt.Errorf("%w: handshake and close timeouts must be positive", ErrBadOptions)
 	}

@@ -41,6 +41,10 @@ func (c *Conn) handshake(buf []byte) int {
 		c.reject(resp431)
 		return 0
 	}
+	if c.srv.adm.draining.Load() {
+		c.reject(c.srv.adm.resp503)
+		return 0
+	}
 	up := c.loop.up
 	resp, ok := up.upgrade(buf[:end])
 	if !ok {
@@ -60,6 +64,7 @@ func (c *Conn) handshake(buf []byte) int {
 // connection once the peer has read it (or CloseTimeout passed). Loop only.
 func (c *Conn) reject(resp []byte) {
 	c.srv.stats.Rejected.Add(1)
+	c.srv.adm.count(resp)
 	c.state = stateClosing
 	c.deadline = c.srv.now() + int64(c.srv.opts.CloseTimeout)
 	_, _ = c.gc.Write(resp)

@@ -20,6 +20,9 @@ type Server struct {
 	opts  Options
 	clock atomic.Int64 // coarse UnixNano, advanced by the ticker
 	stats Stats
+	adm   *admission
+	// release frees the port reservation once the listeners are bound.
+	release func()
 
 	eng     gnet.Engine
 	addr    net.Addr
@@ -53,16 +56,25 @@ func New(h Handler, opts ...Option) (*Server, error) {
 	s := &Server{h: h, opts: o, ready: make(chan struct{}), stop: make(chan struct{}),
 		loops: make(map[gnet.EventLoop]*loop)}
 	s.clock.Store(time.Now().UnixNano())
+	s.adm = newAdmission(&s.opts)
 	return s, nil
 }
 
 // Serve listens on addr (host:port) and runs the event loops until Stop. It
 // returns ErrStopped if the loops end without Stop being called.
 func (s *Server) Serve(addr string) error {
-	err := gnet.Run(s, "tcp://"+addr,
+	res, err := reserveAddr(addr, s.opts.ReusePort) // see listen.go
+	if err != nil {
+		close(s.ready)
+		return err
+	}
+	s.release = res.release
+	defer res.release()
+	err = gnet.Run(s, "tcp://"+res.addr,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.opts.Loops),
-		gnet.WithReusePort(s.opts.ReusePort),
+		gnet.WithReusePort(true),
+		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.opts.Logger}),
 	)
@@ -104,6 +116,7 @@ func (s *Server) now() int64 { return s.clock.Load() }
 // OnBoot records the engine and the bound address and starts the ticker.
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
+	s.release()
 	if fd, err := eng.Dup(); err == nil {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			s.addr = sockaddrToTCP(sa)
@@ -118,14 +131,17 @@ func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 // OnShutdown stops the ticker.
 func (s *Server) OnShutdown(gnet.Engine) { close(s.stop) }
 
-// OnOpen registers a new socket, or refuses it with 503 past MaxConns.
+// OnOpen registers a new socket, or refuses it (see Admission).
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopOf(gc.EventLoop())
 	c := &Conn{gc: gc, srv: s, loop: l, deadline: s.now() + int64(s.opts.HandshakeTimeout)}
 	gc.SetContext(c)
 	l.add(c)
-	if n := s.stats.Conns.Add(1); s.opts.MaxConns > 0 && n > int64(s.opts.MaxConns) {
-		c.reject(resp503)
+	switch v, resp := s.adm.admit(gc.RemoteAddr(), s.stats.Conns.Add(1), s.now()); v {
+	case refused:
+		c.reject(resp)
+	case dropped:
+		return nil, gnet.Close
 	}
 	return nil, gnet.None
 }
@@ -137,9 +153,11 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	if c.need > gc.InboundBuffered() {
 		return gnet.None // a large frame is still arriving: don't re-Peek it
 	}
+	defer c.loop.stats.leave(c.loop.stats.enter())
 	c.need = 0
 	buf, _ := gc.Peek(-1)
 	n := c.consume(buf)
+	c.loop.stats.BytesIn.Add(int64(n))
 	if c.state == stateClosed {
 		return gnet.None
 	}
@@ -179,6 +197,7 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 	l := s.loops[gl]
 	if l == nil {
 		l = &loop{srv: s, gl: gl, up: newUpgrader()}
+		l.stats.Index, l.up.origins = len(s.loops), s.adm.origins
 		s.loops[gl] = l
 	}
 	return l
@@ -189,12 +208,14 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 func (s *Server) tick() {
 	t := time.NewTicker(s.opts.TimerResolution)
 	defer t.Stop()
+	var rl refusalLog
 	for {
 		select {
 		case <-s.stop:
 			return
 		case now := <-t.C:
 			s.clock.Store(now.UnixNano())
+			s.reportRefusals(&rl, now.UnixNano())
 			s.loopsMu.Lock()
 			for gl, l := range s.loops {
 				_ = gl.Execute(context.Background(), l)

@@ -17,7 +17,8 @@ type upgrader struct {
 	req Request
 	// The three places a token can come from; the first non-empty wins.
 	queryToken, headerToken, protoToken []byte
-	scratch                             []byte // percent-decoding space
+	scratch                             []byte      // percent-decoding space
+	origins                             *originList // nil: any Origin
 }
 
 func newUpgrader() *upgrader {
@@ -105,8 +106,11 @@ func (up *upgrader) onRequest(uri []byte) error {
 	return nil
 }
 
-// onHeader takes a token from "Authorization: Bearer".
+// onHeader takes a token from "Authorization: Bearer" and checks Origin.
 func (up *upgrader) onHeader(key, value []byte) error {
+	if up.origins != nil && bytes.EqualFold(key, []byte("Origin")) && !up.origins.allow(value) {
+		return errForbiddenOrigin
+	}
 	if !bytes.EqualFold(key, []byte("Authorization")) {
 		return nil
 	}

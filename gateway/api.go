@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"runtime"
 	"strconv"
 
 	"github.com/imgate/gateway/auth"
@@ -16,17 +15,11 @@ import (
 const maxAPIBody = 64 << 10
 
 // NewAPI returns the HTTP API of PROTOCOL.md §6 that this node serves so
-// far: health, stats, login and the product document's token refresh.
+// far: health, stats, metrics, the dashboard, login and the product
+// document's token refresh.
 func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
-	mux.HandleFunc("GET /api/stats", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("gc") == "1" {
-			runtime.GC() // for measurements: live heap only
-		}
-		writeStats(w, g, srv)
-	})
+	registerOps(mux, g, srv) // health, stats, metrics, dashboard
 	mux.HandleFunc("POST /api/login", g.apiLogin)
 	mux.HandleFunc("POST /api/refresh-token", g.apiRefresh)
 	return mux
@@ -61,12 +54,14 @@ func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(out.err, auth.ErrBadCredentials) {
+		g.authFailed(0, authBadCredentials)
 		writeError(w, errBadCredentials)
 		return
 	} else if out.err != nil {
 		writeError(w, errInternal)
 		return
 	}
+	g.ops.stats.add(0, cLogins, 1)
 	writeOK(w, protocol.AppendLoginBody(nil, &protocol.LoginResult{UserID: out.res.UserID,
 		Tokens: protocol.Tokens{AccessToken: out.res.AccessToken, RefreshToken: out.res.RefreshToken, ExpiresIn: out.res.ExpiresIn}}))
 }
@@ -85,9 +80,11 @@ func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
 	claims, err := g.auth.VerifyRefresh(in.RefreshToken)
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
+		g.authFailed(0, authExpiredRefresh)
 		writeError(w, errTokenExpired)
 		return
 	case err != nil:
+		g.authFailed(0, authInvalidRefresh)
 		writeError(w, errBadRefresh)
 		return
 	}
@@ -96,6 +93,7 @@ func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errInternal)
 		return
 	}
+	g.ops.stats.add(0, cRefreshes, 1)
 	writeOK(w, protocol.AppendTokensBody(nil, &protocol.Tokens{AccessToken: res.AccessToken,
 		RefreshToken: res.RefreshToken, ExpiresIn: res.ExpiresIn}))
 }
@@ -123,31 +121,4 @@ func writeJSON(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-}
-
-// writeStats reports counts and memory as JSON for tools like bench idle.
-func writeStats(w http.ResponseWriter, g *Gateway, srv *engine.Server) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	st := srv.Stats()
-	b := []byte(`{"connections":`)
-	b = strconv.AppendInt(b, st.Conns.Load(), 10)
-	b = append(b, `,"upgraded":`...)
-	b = strconv.AppendInt(b, st.Upgraded.Load(), 10)
-	b = append(b, `,"users":`...)
-	b = strconv.AppendInt(b, g.hub.UserCount(), 10)
-	b = append(b, `,"sessions":`...)
-	b = strconv.AppendInt(b, g.hub.SessionCount(), 10)
-	b = append(b, `,"heap_alloc":`...)
-	b = strconv.AppendUint(b, ms.HeapAlloc, 10)
-	b = append(b, `,"heap_inuse":`...)
-	b = strconv.AppendUint(b, ms.HeapInuse, 10)
-	b = append(b, `,"sys":`...)
-	b = strconv.AppendUint(b, ms.Sys, 10)
-	b = append(b, `,"goroutines":`...)
-	b = strconv.AppendInt(b, int64(runtime.NumGoroutine()), 10)
-	b = append(b, `,"rss":`...)
-	b = strconv.AppendInt(b, rssBytes(), 10)
-	b = append(b, "}\n"...)
-	writeJSON(w, http.StatusOK, b)
 }

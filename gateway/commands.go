@@ -13,12 +13,16 @@ import (
 // OnMessage runs one client command (PROTOCOL.md §3).
 func (g *Gateway) OnMessage(c *engine.Conn, op engine.OpCode, p []byte) {
 	s := c.Context().(*session)
-	if op != engine.OpText {
-		c.Write(errorFrame(nil, errBinary))
+	var env protocol.Envelope
+	var err error = errBinary
+	if op == engine.OpText {
+		err = protocol.DecodeEnvelope(p, &env)
+	}
+	g.countRequest(c, env.CmdID)
+	if !g.admitMessage(c, s, &env) {
 		return
 	}
-	var env protocol.Envelope
-	if err := protocol.DecodeEnvelope(p, &env); err != nil {
+	if err != nil {
 		c.Write(errorFrame(&env, err))
 		return
 	}
@@ -74,6 +78,7 @@ func (g *Gateway) login(s *session, env *protocol.Envelope) error {
 		s.conn.Execute(func() { g.loggedIn(s, reply, res, err) })
 	})
 	if errors.Is(err, auth.ErrBusy) {
+		g.authFailed(s.conn.Loop(), authLoginBusy)
 		return errTooMany
 	}
 	if err != nil {
@@ -88,6 +93,7 @@ func (g *Gateway) loggedIn(s *session, reply protocol.Ref, res auth.LoginResult,
 	s.loggingIn = false
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
+		g.authFailed(s.conn.Loop(), authBadCredentials)
 		g.log.Debug("login failed", "session", s.id)
 		s.conn.Write(errorReply(reply, errBadCredentials))
 		return
@@ -97,6 +103,7 @@ func (g *Gateway) loggedIn(s *session, reply protocol.Ref, res auth.LoginResult,
 		return
 	}
 	g.authenticate(s, res.UserID, res.ExpiresAt.Unix())
+	g.ops.stats.add(s.conn.Loop(), cLogins, 1)
 	g.log.Debug("logged in", "session", s.id, "user", res.UserID)
 	s.conn.Write(tokensFrame(reply, s.id, res))
 }
@@ -110,9 +117,11 @@ func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
 	}
 	claims, err := g.auth.VerifyRefresh(body.RefreshToken)
 	if errors.Is(err, auth.ErrTokenExpired) {
+		g.authFailed(s.conn.Loop(), authExpiredRefresh)
 		return errTokenExpired
 	}
 	if err != nil {
+		g.authFailed(s.conn.Loop(), authInvalidRefresh)
 		return errBadRefresh
 	}
 	if s.authenticated() && s.userID() != claims.UserID {
@@ -123,6 +132,7 @@ func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
 		return errInternal
 	}
 	g.authenticate(s, claims.UserID, res.ExpiresAt.Unix())
+	g.ops.stats.add(s.conn.Loop(), cRefreshes, 1)
 	s.conn.Write(tokensFrame(replyTo(env), s.id, res))
 	return nil
 }

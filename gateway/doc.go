@@ -20,4 +20,14 @@
 // handleSend builds one MESSAGE frame → hub.Deliver(to_uid) and
 // hub.Deliver(own user, except this session) → shard owners call
 // engine.Conn.Send on each session → the recipients' loops writev the frame.
+//
+// # Operating it
+//
+// NewAPI serves /healthz, /readyz, /api/stats, /metrics (NewRegistry) and
+// /dashboard next to the login endpoints. The counters behind them are
+// typed atomics striped by event loop (stats.go), read at scrape time.
+// Drain runs the shutdown sequence of PROTOCOL.md (RECONNECT, 1001) from
+// its own goroutine; it reaches sessions only through engine.Conn.Execute.
+// Config.MessageRate limits each connection's messages with a token bucket
+// kept in its session (loop-owned).
 package gateway

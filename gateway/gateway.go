@@ -19,6 +19,8 @@ type Config struct {
 	// before close 4001 (default 10s).
 	LoginTimeout time.Duration
 	Logger       *slog.Logger // default slog.Default()
+	// MessageRate limits each connection's messages (default: no limit).
+	MessageRate MessageRate
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -29,6 +31,7 @@ type Gateway struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 	ids          *idSource
+	ops          ops
 }
 
 var (
@@ -53,8 +56,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
-		log: cfg.Logger, ids: newIDSource()}, nil
+	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
+		log: cfg.Logger, ids: newIDSource()}
+	g.ops.init(&cfg)
+	return g, nil
 }
 
 // OnOpen authenticates with the upgrade's token, if any, and sends the
@@ -62,6 +67,7 @@ func New(cfg Config) (*Gateway, error) {
 func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform}
 	c.SetContext(s)
+	g.logOpen(s, req)
 	if req.Token == "" {
 		c.Write(firstFrameAnonymous(s.id))
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
@@ -72,6 +78,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		err = errWrongDevice
 	}
 	if err != nil {
+		g.authFailed(c.Loop(), authReason(err, false))
 		g.log.Debug("token refused", "session", s.id, "source", req.TokenSource.String(), "err", err)
 		c.Write(firstFrameRefused(errors.Is(err, auth.ErrTokenExpired)))
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
@@ -89,11 +96,11 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 	if !ok {
 		return
 	}
+	g.logClose(s, code)
 	if s.member != nil {
 		g.hub.Remove(s.member)
 		s.member = nil
 	}
-	g.log.Debug("connection closed", "session", s.id, "code", code)
 }
 
 // OnTooBig answers a message over the size limit before the 1009 close.

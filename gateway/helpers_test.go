@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/internal/testlog"
 )
 
 // testWait bounds every read and poll: generous for a slow machine under -race.
@@ -41,13 +41,14 @@ type stack struct {
 type stackOptions struct {
 	engine       engine.Options
 	loginTimeout time.Duration
+	messageRate  MessageRate
 }
 
 func defaultStackOptions() stackOptions {
 	return stackOptions{
 		engine: engine.Options{Loops: 2, PingInterval: -1, IdleTimeout: 30 * time.Second,
 			CloseTimeout: 500 * time.Millisecond, TimerResolution: 20 * time.Millisecond,
-			Logger: slog.New(slog.DiscardHandler)},
+			Logger: testlog.Logger()},
 		loginTimeout: 10 * time.Second,
 	}
 }
@@ -62,7 +63,8 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := New(Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: slog.New(slog.DiscardHandler)})
+	gw, err := New(Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: testlog.Logger(),
+		MessageRate: o.messageRate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +113,7 @@ func (st *stack) token(t testing.TB, user, did string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	testlog.Secret(tok)
 	return tok
 }
 
@@ -194,6 +197,7 @@ func (c *client) tryRead() (reply, error) {
 		if err := json.Unmarshal(p, &r); err != nil {
 			return reply{}, fmt.Errorf("bad json %q: %w", p, err)
 		}
+		registerTokens(r.Body)
 		return r, nil
 	}
 }

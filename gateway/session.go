@@ -19,6 +19,7 @@ type session struct {
 	member    *hub.Member // in the hub while authenticated, else nil
 	expiresAt int64       // unix seconds of the access token; 0 if none
 	loggingIn bool        // a LOGIN is with the password workers
+	rate      msgBucket   // the message rate limit's bucket
 }
 
 func (s *session) authenticated() bool { return s.member != nil }

@@ -65,7 +65,7 @@ func (s *chanShard) run(wg *sync.WaitGroup) {
 		case opAdd:
 			s.table.add(r.m)
 		case opDeliver:
-			n := s.table.deliver(r.user, r.frame, r.m)
+			n, _ := s.table.deliver(r.user, r.frame, r.m)
 			if r.done != nil {
 				r.done(n)
 			}
@@ -126,7 +126,7 @@ func (t *mutexTable) Add(m *Member) {
 func (t *mutexTable) Deliver(user string, frame []byte, except *Member, done func(int)) {
 	s := t.shard(user)
 	s.mu.Lock()
-	n := s.table.deliver(user, frame, except)
+	n, _ := s.table.deliver(user, frame, except)
 	s.mu.Unlock()
 	if done != nil {
 		done(n)

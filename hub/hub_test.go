@@ -1,10 +1,12 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestNewShards(t *testing.T) {
@@ -188,5 +190,39 @@ func TestShardSpread(t *testing.T) {
 				t.Fatalf("uneven spread: min %d, max %d per shard (mean %d)", lo, hi, users/shards)
 			}
 		})
+	}
+}
+
+func TestDeliveredDroppedAndDelays(t *testing.T) {
+	h, err := New(Config{Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	open, closed := &countSender{}, &countSender{}
+	closed.refuse.Store(true)
+	h.Add(&Member{Conn: open, UserID: "u", SessionID: "1"})
+	h.Add(&Member{Conn: closed, UserID: "u", SessionID: "2"})
+	done := make(chan int, 1)
+	h.Deliver("u", []byte("x"), nil, func(n int) { done <- n })
+	if n := <-done; n != 1 {
+		t.Fatalf("delivered to %d, want 1", n)
+	}
+	if d, r := h.Delivered(), h.Dropped(); d != 1 || r != 1 {
+		t.Fatalf("Delivered %d Dropped %d, want 1 and 1", d, r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	delays := h.ShardDelays(ctx)
+	if len(delays) != h.Shards() {
+		t.Fatalf("%d delays for %d shards", len(delays), h.Shards())
+	}
+	for i, d := range delays {
+		if d <= 0 || d >= 10*time.Second {
+			t.Fatalf("shard %d delay %v", i, d)
+		}
+		if b := h.ShardBacklog(i); b < 0 {
+			t.Fatalf("shard %d backlog %d", i, b)
+		}
 	}
 }

@@ -47,7 +47,10 @@ type shard struct {
 	table table
 	free  recycler
 	ran   int64 // ops run since the last backlog report; owner only
-	_     [cacheLine]byte
+	// delivered and dropped count the frames Send accepted and refused;
+	// only the owner writes them.
+	delivered, dropped atomic.Int64
+	_                  [cacheLine]byte
 }
 
 func (s *shard) init(st *stats) {
@@ -120,7 +123,8 @@ func (s *shard) exec(o *op) bool {
 	case opRemove:
 		s.table.remove(o.m)
 	case opDeliver:
-		n := s.table.deliver(o.user, o.frame, o.m)
+		n, refused := s.table.deliver(o.user, o.frame, o.m)
+		s.count(n, refused)
 		if done := o.done; done != nil {
 			s.free.put(o)
 			done(n)

@@ -53,15 +53,18 @@ func (t *table) remove(m *Member) {
 }
 
 // deliver sends frame to every session of user except the member except and
-// returns how many accepted it.
-func (t *table) deliver(user string, frame []byte, except *Member) int {
-	n := 0
+// returns how many accepted it and how many refused it.
+func (t *table) deliver(user string, frame []byte, except *Member) (n, refused int) {
 	for _, m := range t.users[user] {
-		if m != except && m.Conn.Send(frame) {
+		switch {
+		case m == except:
+		case m.Conn.Send(frame):
 			n++
+		default:
+			refused++
 		}
 	}
-	return n
+	return n, refused
 }
 
 // members returns user's sessions (nil if none); the slice is the table's

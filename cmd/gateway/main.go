@@ -4,14 +4,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -60,11 +63,14 @@ func run(args []string) int {
 
 // app is everything run builds.
 type app struct {
-	auth *auth.Manager
-	hub  *hub.Hub
-	srv  *engine.Server
-	http *http.Server
-	addr string
+	auth  *auth.Manager
+	hub   *hub.Hub
+	gw    *gateway.Gateway
+	srv   *engine.Server
+	http  *http.Server
+	addr  string
+	drain gateway.DrainConfig
+	fds   fdBudget
 }
 
 func build(o *options, log *slog.Logger) (*app, error) {
@@ -85,21 +91,24 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		am.Close()
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log})
+	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
+		MessageRate: o.prod.messageRate()})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
 	}
+	fds := newFDBudget(cmp.Or(o.loops, runtime.GOMAXPROCS(0)))
 	srv, err := engine.New(gw, engine.WithOptions(engine.Options{
-		Loops: o.loops, MaxConns: maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
+		Loops: o.loops, MaxConns: fds.maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
+		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds),
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
 	}
-	a := &app{auth: am, hub: h, srv: srv, addr: o.addr}
+	a := &app{auth: am, hub: h, gw: gw, srv: srv, addr: o.addr, drain: o.prod.drainConfig(), fds: fds}
 	if o.httpAddr != "" {
-		a.http = &http.Server{Addr: o.httpAddr, Handler: gateway.NewAPI(gw, srv),
+		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
 	}
 	return a, nil
@@ -115,15 +124,21 @@ func (a *app) serve(log *slog.Logger) int {
 			"max_conns", a.srv.Options().MaxConns)
 	}
 	if a.http != nil {
-		go func() { errc <- a.http.ListenAndServe() }()
-		log.Info("http api listening", "addr", a.http.Addr)
+		ln, err := net.Listen("tcp", a.http.Addr)
+		if err != nil {
+			log.Error("http api cannot listen", "err", err)
+			return 1
+		}
+		go func() { errc <- a.http.Serve(newLimitListener(ln, a.fds.http)) }()
+		log.Info("http api listening", "addr", ln.Addr().String())
 	}
-	sig := make(chan os.Signal, 1)
+	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	status := 0
 	select {
 	case s := <-sig:
 		log.Info("stopping", "signal", s.String())
+		a.drainUntil(sig)
 	case err := <-errc:
 		log.Error("listener failed", "err", err)
 		status = 1
@@ -138,6 +153,21 @@ func (a *app) serve(log *slog.Logger) int {
 }
 
 func (a *app) close() { _ = closeAll(a.auth, a.hub) }
+
+// drainUntil drains the sessions (see gateway.Drain); a second signal cuts
+// it short.
+func (a *app) drainUntil(sig <-chan os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	a.gw.Drain(ctx, a.srv, a.drain)
+}
 
 func closeAll(am *auth.Manager, h *hub.Hub) error {
 	h.Close()
@@ -154,26 +184,4 @@ func timerResolution(o *options) time.Duration {
 		}
 	}
 	return max(res, 10*time.Millisecond)
-}
-
-// maxConns is n, or the open-files limit minus a reserve for listeners,
-// logs and the HTTP API: gnet's engine dies if accept ever fails on EMFILE.
-func maxConns(n int, log *slog.Logger) int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return n
-	}
-	if lim.Cur < lim.Max {
-		lim.Cur = lim.Max
-		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-	limit := int(lim.Cur) - 64
-	if n <= 0 || n > limit {
-		if n > limit {
-			log.Warn("-max-conns above the open-files limit; lowered", "max_conns", limit)
-		}
-		return max(limit, 1)
-	}
-	return n
 }

@@ -21,6 +21,7 @@ type options struct {
 	pingInterval               time.Duration
 	logLevel, logFormat        string
 	check                      bool
+	prod                       prodOptions // production flags: see prod.go
 }
 
 // flagSet binds the flags onto o. The usage text reads like a man page.
@@ -46,6 +47,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
+	o.prod.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -75,5 +77,5 @@ func (o *options) parse(args []string, w io.Writer) error {
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("-log-format must be text or json, got %q", o.logFormat)
 	}
-	return nil
+	return o.prod.check()
 }
