@@ -17,13 +17,13 @@ func TestVerify(t *testing.T) {
 	hs512 := hmacWith(testSecret, sha512.New)
 	hs384 := hmacWith(testSecret, sha512.New384)
 	for _, tc := range []struct {
-		name    string
-		iss     string // Config.Issuer
-		aud     string // Config.Audience
-		leeway  time.Duration
-		token   func(t *testing.T, m *Manager) string
-		want    error // nil, ErrTokenExpired or ErrTokenInvalid
-		reason  error // when want is ErrTokenInvalid: the wrapped cause, if any
+		name   string
+		iss    string // Config.Issuer
+		aud    string // Config.Audience
+		leeway time.Duration
+		token  func(t *testing.T, m *Manager) string
+		want   error // nil, ErrTokenExpired or ErrTokenInvalid
+		reason error // when want is ErrTokenInvalid: the wrapped cause, if any
 	}{
 		{name: "valid", want: nil, token: tok(header("HS256"), valid, hs256)},
 		{name: "seed header order", want: nil,
