@@ -14,10 +14,12 @@ const maxCASRetries = 16
 // RefreshRequest is a refresh token presented for new tokens.
 type RefreshRequest struct {
 	Token string
-	// DeviceID is the presenting device, "" when unknown. A family bound to
-	// a device refuses any other (ErrRefreshDevice); with "" the new access
-	// token is still bound to the family's device.
-	DeviceID string
+	// DeviceID is the presenting device. A family bound to a device refuses
+	// any other (ErrRefreshDevice). "" means unknown (an HTTP call that did
+	// not say) unless DeviceKnown is set; either way the new access token is
+	// bound to the family's device.
+	DeviceID    string
+	DeviceKnown bool // DeviceID is the presenter's device even when ""
 	// UserID, when set, is the only user whose family may be refreshed
 	// (ErrRefreshUser otherwise); nothing is spent then.
 	UserID string
@@ -75,7 +77,7 @@ func (m *Manager) rotate(f *Family, v Version, gen uint32, h *[32]byte, req *Ref
 		return LoginResult{}, ErrRefreshExpired
 	case req.UserID != "" && req.UserID != f.UserID:
 		return LoginResult{}, ErrRefreshUser
-	case f.DeviceID != "" && req.DeviceID != "" && req.DeviceID != f.DeviceID:
+	case f.DeviceID != "" && (req.DeviceID != "" || req.DeviceKnown) && req.DeviceID != f.DeviceID:
 		return LoginResult{}, ErrRefreshDevice
 	}
 	next := *f

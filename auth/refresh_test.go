@@ -98,6 +98,8 @@ func TestRefreshRefusals(t *testing.T) {
 			req: func(r LoginResult) RefreshRequest { return RefreshRequest{Token: r.RefreshToken, DeviceID: "laptop"} }},
 		{name: "other user", want: ErrRefreshUser,
 			req: func(r LoginResult) RefreshRequest { return RefreshRequest{Token: r.RefreshToken, UserID: "bob"} }},
+		{name: "no device on a connection", want: ErrRefreshDevice,
+			req: func(r LoginResult) RefreshRequest { return RefreshRequest{Token: r.RefreshToken, DeviceKnown: true} }},
 		{name: "same device", want: nil,
 			req: func(r LoginResult) RefreshRequest { return RefreshRequest{Token: r.RefreshToken, DeviceID: "phone"} }},
 		{name: "device unknown", want: nil,

@@ -19,6 +19,16 @@ type Config struct {
 	// before close 4001 (default 10s).
 	LoginTimeout time.Duration
 	Logger       *slog.Logger // default slog.Default()
+
+	// LoginPolicy says what a user's new session does to the user's other
+	// sessions (default PolicyMulti).
+	LoginPolicy Policy
+	// MaxSessionsPerUser caps a user's sessions under PolicyMulti: beyond
+	// it the oldest are kicked (default 0: no cap).
+	MaxSessionsPerUser int
+	// AdminKey authorises the admin HTTP API (POST /api/kick) as
+	// "Authorization: Bearer KEY"; empty disables that API.
+	AdminKey string
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -29,11 +39,15 @@ type Gateway struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 	ids          *idSource
+	policy       Policy
+	maxSessions  int
+	adminKey     string
 }
 
 var (
 	_ engine.Handler       = (*Gateway)(nil)
 	_ engine.TooBigHandler = (*Gateway)(nil)
+	_ engine.TimerHandler  = (*Gateway)(nil)
 )
 
 // Close codes and reasons of the gateway (PROTOCOL.md §4).
@@ -53,14 +67,22 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.LoginPolicy == "" {
+		cfg.LoginPolicy = PolicyMulti
+	}
+	if _, err := ParsePolicy(string(cfg.LoginPolicy)); err != nil || cfg.MaxSessionsPerUser < 0 {
+		return nil, fmt.Errorf("%w: login policy %q, max sessions %d", ErrConfig, cfg.LoginPolicy, cfg.MaxSessionsPerUser)
+	}
 	return &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
-		log: cfg.Logger, ids: newIDSource()}, nil
+		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
+		adminKey: cfg.AdminKey}, nil
 }
 
 // OnOpen authenticates with the upgrade's token, if any, and sends the
 // first frame of PROTOCOL.md §2.
 func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
-	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform}
+	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform,
+		deviceBound: req.DeviceID != ""}
 	c.SetContext(s)
 	if req.Token == "" {
 		c.Write(firstFrameAnonymous(s.id))
@@ -77,7 +99,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
-	g.authenticate(s, claims.UserID, claims.ExpiresAt.Unix())
+	g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
 	c.Write(firstFrameAuthenticated(s.id, claims.UserID, s.expiresAt))
 }
 
@@ -90,7 +112,7 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 		return
 	}
 	if s.member != nil {
-		g.hub.Remove(s.member)
+		g.hub.Remove(&s.member.Member)
 		s.member = nil
 	}
 	g.log.Debug("connection closed", "session", s.id, "code", code)
@@ -101,18 +123,30 @@ func (g *Gateway) OnTooBig(c *engine.Conn) {
 	c.Write(errorFrame(nil, errTooLarge))
 }
 
-// authenticate makes s a session of userID: it joins the hub and its login
-// deadline ends. Loop only.
-func (g *Gateway) authenticate(s *session, userID string, expiresAt int64) {
-	if s.member != nil && s.member.UserID == userID {
-		s.expiresAt = expiresAt
+// grant is what a session is authenticated with.
+type grant struct {
+	userID    string
+	family    string    // refresh-token family; "" for tokens without "fid"
+	expiresAt time.Time // the access token's exp
+}
+
+// authenticate makes s a session of gr.userID: it joins the hub (a new
+// member when the user or the family changes, which applies the login
+// policy), its login deadline ends and its expiry timer is set. Loop only.
+func (g *Gateway) authenticate(s *session, gr grant) {
+	s.expiresAt = gr.expiresAt.Unix()
+	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
+	if m := s.member; m != nil && m.UserID == gr.userID && m.family == gr.family {
 		return
 	}
-	g.unauthenticate(s)
-	s.member = &hub.Member{Conn: s.conn, UserID: userID, SessionID: s.id,
-		DeviceID: s.deviceID, Platform: s.platform}
-	s.expiresAt = expiresAt
-	g.hub.Add(s.member)
+	if s.member != nil {
+		g.hub.Remove(&s.member.Member)
+	}
+	m := &member{conn: s.conn, family: gr.family}
+	m.Member = hub.Member{Conn: m, UserID: gr.userID, SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform}
+	s.member = m
+	g.hub.Add(&m.Member)
+	g.applyPolicy(m)
 	s.conn.ClearDeadline()
 }
 
@@ -121,7 +155,8 @@ func (g *Gateway) unauthenticate(s *session) {
 	if s.member == nil {
 		return
 	}
-	g.hub.Remove(s.member)
+	g.hub.Remove(&s.member.Member)
 	s.member, s.expiresAt = nil, 0
+	s.conn.SetTimer(time.Time{})
 	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 }
