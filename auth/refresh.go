@@ -71,7 +71,7 @@ func (m *Manager) rotate(f *Family, v Version, gen uint32, h *[32]byte, req *Ref
 		return LoginResult{}, &ReuseError{Family: *f}
 	}
 	switch {
-	case f.IsRevoked():
+	case f.IsRevoked(), m.revoked.has(f.ID): // the latter: revoked, not yet persisted
 		return LoginResult{}, ErrRefreshRevoked
 	case !now.Before(f.Expires), f.Gen == math.MaxUint32:
 		return LoginResult{}, ErrRefreshExpired
