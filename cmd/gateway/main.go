@@ -60,11 +60,13 @@ func run(args []string) int {
 
 // app is everything run builds.
 type app struct {
-	auth *auth.Manager
-	hub  *hub.Hub
-	srv  *engine.Server
-	http *http.Server
-	addr string
+	auth       *auth.Manager
+	hub        *hub.Hub
+	srv        *engine.Server
+	http       *http.Server
+	addr       string
+	opts       *options
+	closeStore func() error
 }
 
 func build(o *options, log *slog.Logger) (*app, error) {
@@ -76,18 +78,28 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	am, err := auth.New(auth.Config{Secret: secret, Users: users})
+	keys, err := loadKeys(o)
 	if err != nil {
 		return nil, err
+	}
+	store, closeStore, err := openStore(o, log)
+	if err != nil {
+		return nil, err
+	}
+	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
+		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
+	if err != nil {
+		return nil, errors.Join(err, closeStore())
 	}
 	h, err := hub.New(hub.Config{Shards: o.shards})
 	if err != nil {
 		am.Close()
-		return nil, err
+		return nil, errors.Join(err, closeStore())
 	}
-	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log})
+	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
+		LoginPolicy: gateway.Policy(o.loginPolicy), MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey})
 	if err != nil {
-		return nil, errors.Join(err, closeAll(am, h))
+		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
 	srv, err := engine.New(gw, engine.WithOptions(engine.Options{
 		Loops: o.loops, MaxConns: maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
@@ -95,9 +107,9 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
 	}))
 	if err != nil {
-		return nil, errors.Join(err, closeAll(am, h))
+		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
-	a := &app{auth: am, hub: h, srv: srv, addr: o.addr}
+	a := &app{auth: am, hub: h, srv: srv, addr: o.addr, opts: o, closeStore: closeStore}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: gateway.NewAPI(gw, srv),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -119,14 +131,22 @@ func (a *app) serve(log *slog.Logger) int {
 		log.Info("http api listening", "addr", a.http.Addr)
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	status := 0
-	select {
-	case s := <-sig:
-		log.Info("stopping", "signal", s.String())
-	case err := <-errc:
-		log.Error("listener failed", "err", err)
-		status = 1
+wait:
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				a.reloadKeys(log)
+				continue
+			}
+			log.Info("stopping", "signal", s.String())
+		case err := <-errc:
+			log.Error("listener failed", "err", err)
+			status = 1
+		}
+		break wait
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -137,7 +157,7 @@ func (a *app) serve(log *slog.Logger) int {
 	return status
 }
 
-func (a *app) close() { _ = closeAll(a.auth, a.hub) }
+func (a *app) close() { _ = errors.Join(closeAll(a.auth, a.hub), a.closeStore()) }
 
 func closeAll(am *auth.Manager, h *hub.Hub) error {
 	h.Close()
