@@ -33,6 +33,10 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release
 	// the file (default 2s).
 	LockTimeout time.Duration
+	// MaxBatchDelay is how long a change waits for others to share its
+	// transaction and fsync (default 2ms; bbolt's own default, 10ms, would
+	// be most of a lone refresh's latency).
+	MaxBatchDelay time.Duration
 }
 
 // Store is a RefreshStore in a bbolt file.
@@ -47,6 +51,9 @@ var _ auth.RefreshStore = (*Store)(nil)
 func Open(path string, o Options) (*Store, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 2 * time.Second
+	}
+	if o.MaxBatchDelay <= 0 {
+		o.MaxBatchDelay = 2 * time.Millisecond
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", auth.ErrStore, err)
@@ -69,6 +76,7 @@ func Open(path string, o Options) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("%w: init %s: %w", auth.ErrStore, path, err)
 	}
+	db.MaxBatchDelay = o.MaxBatchDelay
 	return &Store{db: db}, nil
 }
 
