@@ -45,4 +45,3 @@ func benchRefresh(b *testing.B, store RefreshStore) {
 		tok = res.RefreshToken
 	}
 }
-
