@@ -36,8 +36,11 @@ func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
 	done := make(chan result, 1)
 	err = g.auth.Login(auth.LoginRequest{Username: in.Username, Password: in.Password, DeviceID: device,
 		ClientAddr: remoteAddr(r)}, func(res auth.LoginResult, err error) { done <- result{res, err} })
-	if err != nil {
+	if errors.Is(err, auth.ErrThrottled) || errors.Is(err, auth.ErrBusy) {
 		writeTooMany(w, err)
+		return
+	} else if err != nil {
+		writeError(w, errInternal)
 		return
 	}
 	var out result
