@@ -84,6 +84,7 @@ func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		g.log.Debug("refresh refused", "err", err)
 		writeError(w, g.refreshError(err))
+		g.afterRefreshError(err)
 		return
 	}
 	writeOK(w, protocol.AppendTokensBody(nil, &protocol.Tokens{AccessToken: res.AccessToken,

@@ -99,20 +99,17 @@ func (g *Gateway) refreshed(s *session, reply protocol.Ref, res auth.LoginResult
 	if err != nil {
 		g.log.Debug("refresh refused", "session", s.id, "err", err)
 		s.conn.Write(errorReply(reply, g.refreshError(err)))
+		g.afterRefreshError(err) // after the reply: this session may be one it kicks
 		return
 	}
 	g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt})
 	s.conn.Write(tokensFrame(reply, s.id, res))
 }
 
-// refreshError maps a refresh failure onto the wire; a reuse also ends the
-// live sessions of the revoked family.
+// refreshError maps a refresh failure onto the wire.
 func (g *Gateway) refreshError(err error) *protocol.Error {
-	var reuse *auth.ReuseError
 	switch {
-	case errors.As(err, &reuse):
-		g.log.Warn("refresh token reused: family revoked", "family", reuse.Family.ID, "user", reuse.Family.UserID)
-		g.kickFamily(reuse.Family.UserID, reuse.Family.ID, nil)
+	case errors.Is(err, auth.ErrRefreshReused):
 		return errBadRefresh
 	case errors.Is(err, auth.ErrRefreshExpired):
 		return errTokenExpired
@@ -126,6 +123,16 @@ func (g *Gateway) refreshError(err error) *protocol.Error {
 	}
 	g.log.Warn("refresh error", "err", err)
 	return errInternal
+}
+
+// afterRefreshError ends the live sessions of a family revoked because
+// one of its refresh tokens was reused.
+func (g *Gateway) afterRefreshError(err error) {
+	var reuse *auth.ReuseError
+	if errors.As(err, &reuse) {
+		g.log.Warn("refresh token reused: family revoked", "family", reuse.Family.ID, "user", reuse.Family.UserID)
+		g.kickFamily(reuse.Family.UserID, reuse.Family.ID, nil)
+	}
 }
 
 // logout ends the session's authentication and revokes its refresh family;

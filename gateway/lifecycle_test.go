@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,24 +20,25 @@ func shortTTL(o *stackOptions) {
 
 // The product document's "Token刷新流程", end to end: an expired token
 // gets 401 "token expired", POST /api/refresh-token gives a new access
-// token, and reconnecting with it gets 200.
+// token, and reconnecting with it gets 200. The tokens' clock is a test
+// clock moved past the expiry, so nothing here races the wall clock.
 func TestProductRefreshSequence(t *testing.T) {
+	var skew atomic.Int64
 	o := defaultStackOptions()
-	shortTTL(&o)
+	o.authEdit = func(c *auth.Config) {
+		c.AccessTTL, c.Leeway = time.Second, 0
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	}
 	st := startStack(t, o)
 	tk := st.httpLogin(t, "user123", "password123")
 	if tk.expiresIn != 1 {
 		t.Fatalf("expires_in %v", tk.expiresIn)
 	}
-	// Wait for the access token to expire: connect until the first frame
-	// says so (the seed tests err_msg.includes('token expired')).
-	eventually(t, testWait, func() error {
-		_, r := st.connectWith(t, tk.access, "")
-		if r.Code == 401 && strings.Contains(r.ErrMsg, "token expired") {
-			return nil
-		}
-		return errorf("first frame %+v", r)
-	})
+	skew.Store(int64(2 * time.Second)) // the access token has expired
+	_, r := st.connectWith(t, tk.access, "")
+	if r.Code != 401 || !strings.Contains(r.ErrMsg, "token expired") { // the seed's test
+		t.Fatalf("first frame with the expired token: %+v", r)
+	}
 	status, r, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": tk.refresh}, nil)
 	if status != 200 || r.Code != 200 || r.ErrMsg != "" {
 		t.Fatalf("refresh: %d %+v", status, r)
@@ -69,20 +71,15 @@ func TestExpiryOnLiveSession(t *testing.T) {
 	if r := c.read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgNotAuthenticated {
 		t.Fatalf("send after expiry: %+v", r)
 	}
-	// REFRESH within -login-timeout makes it a session again.
+	// REFRESH within -login-timeout makes it a session again (the new
+	// token lives at most a second: the next 3004, which only a session
+	// gets, is the proof).
 	if r := c.refreshCmd(tk.refresh, 3); r.Code != 200 || r.body(t)["user_id"] != "alice" {
 		t.Fatalf("refresh after expiry: %+v", r)
 	}
-	c.send(map[string]any{"cmd_id": 2001, "seq": 4, "body": map[string]any{"to_uid": "bob", "content": "x"}})
-	if r := c.read(); r.Code != 200 || r.Seq != 4 {
-		t.Fatalf("send after refresh: %+v", r)
-	}
 	// It expires again; this time nobody refreshes: 3004, then 4001.
-	for {
-		r := c.read()
-		if r.CmdID == 3004 {
-			break
-		}
+	if r := c.read(); r.CmdID != 3004 {
+		t.Fatalf("want the second 3004, got %+v", r)
 	}
 	if code := c.expectClose(); code != closeAuthTimeout {
 		t.Fatalf("close %d, want 4001", code)
