@@ -14,6 +14,7 @@ type Claims struct {
 	ExpiresAt time.Time // "exp"
 	IssuedAt  time.Time // "iat"; zero when the token has none
 	ID        string    // "jti"; empty when the token has none
+	Family    string    // "fid": the refresh-token family of a login; empty when none
 }
 
 // parsedClaims is the JSON shape Verify decodes, for both token types. It
@@ -32,14 +33,14 @@ type parsedClaims struct {
 	Jti string           `json:"jti"`
 	Typ string           `json:"typ"`
 	Did string           `json:"did"`
+	Fid string           `json:"fid"`
 
-	wantRefresh   bool            // set before parsing; read by Validate
 	exp, nbf, iat jwt.NumericDate // what the getters return pointers to
 }
 
-func newParsedClaims(refresh bool) parsedClaims {
+func newParsedClaims() parsedClaims {
 	nan := math.NaN()
-	return parsedClaims{Exp: nan, Nbf: nan, Iat: nan, wantRefresh: refresh}
+	return parsedClaims{Exp: nan, Nbf: nan, Iat: nan}
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -69,7 +70,7 @@ func (c *parsedClaims) GetAudience() (jwt.ClaimStrings, error) { return c.Aud, n
 // Validate implements jwt.ClaimsValidator: the checks jwt has no option
 // for. jwt calls it after the signature check, with the time checks.
 func (c *parsedClaims) Validate() error {
-	if c.wantRefresh != (c.Typ == typRefresh) {
+	if c.Typ == typRefresh {
 		return errWrongType
 	}
 	if len(c.Sub) == 0 || len(c.Sub) > MaxUserIDLen {
@@ -78,12 +79,15 @@ func (c *parsedClaims) Validate() error {
 	if len(c.Did) > MaxDeviceIDLen {
 		return errBadDevice
 	}
+	if len(c.Fid) > maxFamilyIDLen {
+		return errBadFamily
+	}
 	return nil
 }
 
 // claims returns the caller's view; call only after a successful parse.
 func (c *parsedClaims) claims() Claims {
-	out := Claims{UserID: c.Sub, DeviceID: c.Did, ID: c.Jti}
+	out := Claims{UserID: c.Sub, DeviceID: c.Did, ID: c.Jti, Family: c.Fid}
 	if d := numericDate(c.Exp, &c.exp); d != nil {
 		out.ExpiresAt = d.Time
 	}
@@ -109,10 +113,9 @@ func numericDate(secs float64, d *jwt.NumericDate) *jwt.NumericDate {
 	return d
 }
 
-// issuedClaims is the JSON shape of the tokens IssueAccess and
-// IssueRefresh sign.
+// issuedClaims is the JSON shape of the access tokens the Manager signs.
 type issuedClaims struct {
 	jwt.RegisteredClaims
-	Typ string `json:"typ,omitempty"`
 	Did string `json:"did,omitempty"`
+	Fid string `json:"fid,omitempty"`
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -51,7 +52,85 @@ var (
 	// ErrSecret wraps every error about the JWT secret: too short, a file
 	// readable by group or others, an unreadable or unwritable file.
 	ErrSecret = errors.New("auth: unusable jwt secret")
+
+	// ErrKeys wraps every error about a key or a key file (ReadKeySet,
+	// HMACKey, KeyFromPEM, SetKeys); the message names the kid, never key
+	// material.
+	ErrKeys = errors.New("auth: bad jwt keys")
+
+	// ErrNoSigningKey is returned when issuing a token with neither a
+	// Config.Secret nor a current key.
+	ErrNoSigningKey = errors.New("auth: no key to sign tokens with")
+
+	// ErrThrottled is returned by Login (and by LoginThrottled's check) for
+	// a username or client address with too many recent failed logins. The
+	// error is a *ThrottleError that says when to retry.
+	ErrThrottled = errors.New("auth: too many failed logins")
+
+	// ErrRefreshInvalid reports a refresh token that is malformed, unknown,
+	// forged, or too old to tell apart from a forgery.
+	ErrRefreshInvalid = errors.New("auth: invalid refresh token")
+
+	// ErrRefreshExpired reports a current refresh token past its lifetime.
+	ErrRefreshExpired = errors.New("auth: refresh token expired")
+
+	// ErrRefreshRevoked reports a token of a revoked family (logout, kick,
+	// an earlier reuse).
+	ErrRefreshRevoked = errors.New("auth: refresh token revoked")
+
+	// ErrRefreshReused reports a refresh token that was already spent: its
+	// family has just been revoked. The error is a *ReuseError naming the
+	// family, so that the caller can end the family's live sessions.
+	ErrRefreshReused = errors.New("auth: refresh token reused")
+
+	// ErrRefreshDevice reports a refresh token bound to another device.
+	ErrRefreshDevice = errors.New("auth: refresh token bound to another device")
+
+	// ErrRefreshUser reports a refresh token of another user than the
+	// caller required (a live session refreshing with someone else's token).
+	ErrRefreshUser = errors.New("auth: refresh token of another user")
+
+	// ErrFamilyNotFound is returned by a RefreshStore for an unknown family.
+	ErrFamilyNotFound = errors.New("auth: refresh family not found")
+
+	// ErrFamilyExists is returned by RefreshStore.Create for a family ID
+	// already stored.
+	ErrFamilyExists = errors.New("auth: refresh family exists")
+
+	// ErrConflict is returned by RefreshStore.Update when the family changed
+	// since the version the caller read.
+	ErrConflict = errors.New("auth: refresh family changed concurrently")
+
+	// ErrStore wraps failures of a RefreshStore's storage (disk, network)
+	// and of decoding what it holds.
+	ErrStore = errors.New("auth: refresh store failed")
 )
+
+// ThrottleError is the error of a throttled login: ErrThrottled, with the
+// time after which the same attempt may be accepted.
+type ThrottleError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottleError) Error() string {
+	return ErrThrottled.Error() + "; retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottleError) Is(target error) bool { return target == ErrThrottled }
+
+// ReuseError is the error of a reused refresh token: ErrRefreshReused, with
+// the family that has been revoked because of it.
+type ReuseError struct {
+	Family Family
+}
+
+func (e *ReuseError) Error() string {
+	return ErrRefreshReused.Error() + "; family " + e.Family.ID + " of user " + e.Family.UserID + " revoked"
+}
+
+// Is makes errors.Is(err, ErrRefreshReused) true.
+func (e *ReuseError) Is(target error) bool { return target == ErrRefreshReused }
 
 // Reasons wrapped with ErrTokenInvalid that are not jwt's own.
 var (
@@ -59,6 +138,9 @@ var (
 	errBadSubject  = errors.New("sub must be 1 to 128 bytes")
 	errBadDevice   = errors.New("did longer than 64 bytes")
 	errWrongType   = errors.New("wrong token type")
+	errBadFamily   = errors.New("fid too long")
+	errUnknownKey  = errors.New("no key for this kid")
+	errRevoked     = errors.New("family revoked")
 	errUnknownFlaw = errors.New("rejected")
 )
 
@@ -72,6 +154,7 @@ var invalidReasons = wrapAll(
 	errWrongType,
 	errBadSubject,
 	errBadDevice,
+	errBadFamily,
 	jwt.ErrTokenRequiredClaimMissing,
 	jwt.ErrTokenNotValidYet,
 	jwt.ErrTokenInvalidIssuer,
@@ -83,6 +166,9 @@ var invalidReasons = wrapAll(
 var (
 	errInvalidTooLong = fmt.Errorf("%w: %w", ErrTokenInvalid, errTooLong)
 	errInvalidOther   = fmt.Errorf("%w: %w", ErrTokenInvalid, errUnknownFlaw)
+
+	errInvalidUnknownKey = fmt.Errorf("%w: %w", ErrTokenInvalid, errUnknownKey)
+	errInvalidRevoked    = fmt.Errorf("%w: %w", ErrTokenInvalid, errRevoked)
 
 	// Errors of the signature check made before jwt parses anything.
 	errInvalidSignature = fmt.Errorf("%w: %w", ErrTokenInvalid, jwt.ErrTokenSignatureInvalid)

@@ -14,16 +14,11 @@ import (
 // gateway then requires to match the connection's device_id. expiresAt is
 // the token's "exp" (whole seconds). Safe for concurrent use.
 func (m *Manager) IssueAccess(userID, deviceID string) (token string, expiresAt time.Time, err error) {
-	return m.issue(userID, deviceID, "", m.access)
+	return m.issueAccess(userID, deviceID, "")
 }
 
-// IssueRefresh signs a refresh token ("typ":"refresh", its own "jti") for
-// userID, valid for Config.RefreshTTL. Only VerifyRefresh accepts it.
-func (m *Manager) IssueRefresh(userID, deviceID string) (token string, expiresAt time.Time, err error) {
-	return m.issue(userID, deviceID, typRefresh, m.refresh)
-}
-
-func (m *Manager) issue(userID, deviceID, typ string, ttl time.Duration) (string, time.Time, error) {
+// issueAccess is IssueAccess with the "fid" claim of a refresh-token family.
+func (m *Manager) issueAccess(userID, deviceID, family string) (string, time.Time, error) {
 	if len(userID) == 0 || len(userID) > MaxUserIDLen {
 		return "", time.Time{}, fmt.Errorf("auth: issue: %w", errBadSubject)
 	}
@@ -31,7 +26,7 @@ func (m *Manager) issue(userID, deviceID, typ string, ttl time.Duration) (string
 		return "", time.Time{}, fmt.Errorf("auth: issue: %w", errBadDevice)
 	}
 	now := m.now()
-	exp := now.Add(ttl).Truncate(time.Second)
+	exp := now.Add(m.access).Truncate(time.Second)
 	c := &issuedClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    m.issuer,
@@ -40,17 +35,34 @@ func (m *Manager) issue(userID, deviceID, typ string, ttl time.Duration) (string
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        newJTI(),
 		},
-		Typ: typ,
 		Did: deviceID,
+		Fid: family,
 	}
 	if m.audience != "" {
 		c.Audience = jwt.ClaimStrings{m.audience}
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(m.secret)
+	s, err := m.sign(c)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("auth: sign token: %w", err)
+		return "", time.Time{}, err
 	}
 	return s, exp, nil
+}
+
+// sign signs c with the current key, naming its kid in the header.
+func (m *Manager) sign(c jwt.Claims) (string, error) {
+	k := m.keys.Load().signer
+	if k == nil {
+		return "", ErrNoSigningKey
+	}
+	t := jwt.NewWithClaims(k.method, c)
+	if k.ID != "" {
+		t.Header["kid"] = k.ID
+	}
+	s, err := t.SignedString(k.sign)
+	if err != nil {
+		return "", fmt.Errorf("auth: sign token: %w", err)
+	}
+	return s, nil
 }
 
 // newJTI returns 128 random bits, base64url without padding (22 bytes).

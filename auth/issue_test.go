@@ -61,29 +61,6 @@ func checkIssuedClaims(t *testing.T, claims, want map[string]any, exp time.Time)
 	}
 }
 
-func TestIssueRefresh(t *testing.T) {
-	m := newTestManager(t, nil)
-	refresh, exp, err := m.IssueRefresh("user123", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := testNow.Add(720 * time.Hour); !exp.Equal(want) {
-		t.Fatalf("expiresAt = %v, want %v", exp, want)
-	}
-	_, claims := decodeToken(t, refresh)
-	if claims["typ"] != "refresh" {
-		t.Fatalf("typ = %v", claims["typ"])
-	}
-	access, _, _ := m.IssueAccess("user123", "")
-	_, aclaims := decodeToken(t, access)
-	if aclaims["jti"] == claims["jti"] {
-		t.Fatal("access and refresh tokens share a jti")
-	}
-	if c, err := m.VerifyRefresh(refresh); err != nil || c.UserID != "user123" {
-		t.Fatalf("VerifyRefresh = %+v, %v", c, err)
-	}
-}
-
 func TestIssueRejectsBadIDs(t *testing.T) {
 	m := newTestManager(t, nil)
 	for _, tc := range []struct{ name, user, device string }{

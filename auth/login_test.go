@@ -61,11 +61,11 @@ func checkLoginResult(t *testing.T, m *Manager, r LoginResult, user string) {
 	if r.UserID != user || r.ExpiresIn != 900 || !r.ExpiresAt.Equal(testNow.Add(15*time.Minute)) {
 		t.Fatalf("result = %+v", r)
 	}
-	if c, err := m.Verify(r.AccessToken); err != nil || c.UserID != user || c.DeviceID != "" {
+	if c, err := m.Verify(r.AccessToken); err != nil || c.UserID != user || c.DeviceID != r.DeviceID || c.Family != r.Family {
 		t.Fatalf("access token: %+v, %v", c, err)
 	}
-	if c, err := m.VerifyRefresh(r.RefreshToken); err != nil || c.UserID != user {
-		t.Fatalf("refresh token: %+v, %v", c, err)
+	if got, err := m.Refresh(RefreshRequest{Token: r.RefreshToken}); err != nil || got.UserID != user {
+		t.Fatalf("refresh token: %+v, %v", got, err)
 	}
 }
 
@@ -143,7 +143,7 @@ func TestLoginClose(t *testing.T) {
 }
 
 func TestLoginConcurrent(t *testing.T) {
-	m := newTestManager(t, func(c *Config) { c.Users, c.Workers = testUsers(t), 2 })
+	m := newTestManager(t, func(c *Config) { c.Users, c.Workers, c.Throttle.Disabled = testUsers(t), 2, true })
 	const n = 50
 	errs := make(chan error, n)
 	for i := range n {

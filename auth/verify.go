@@ -6,30 +6,32 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Verify checks an access token and returns its claims. It returns an error
-// wrapping ErrTokenExpired when the token's only fault is a passed "exp",
-// and one wrapping ErrTokenInvalid for everything else (including a refresh
-// token). The error never contains token text. Safe for concurrent use.
+// Verify checks an access token and returns its claims. The token's "kid"
+// picks the key (see Config.Keys), whose pinned algorithm alone is
+// accepted. Verify returns an error wrapping ErrTokenExpired when the
+// token's only fault is a passed "exp", and one wrapping ErrTokenInvalid for
+// everything else, including a token of a revoked refresh-token family
+// (claim "fid") and a refresh token of an older version. The error never
+// contains token text. Safe for concurrent use.
 func (m *Manager) Verify(token string) (Claims, error) {
-	return m.verify(token, false)
-}
-
-// VerifyRefresh is Verify for refresh tokens: it requires "typ":"refresh"
-// and refuses access tokens.
-func (m *Manager) VerifyRefresh(token string) (Claims, error) {
-	return m.verify(token, true)
-}
-
-func (m *Manager) verify(token string, refresh bool) (Claims, error) {
 	if len(token) > MaxTokenLen {
 		return Claims{}, errInvalidTooLong
 	}
-	if err := m.macs.checkSignature(token); err != nil {
+	k, err := m.keys.Load().pick(token)
+	if err != nil {
 		return Claims{}, err
 	}
-	c := newParsedClaims(refresh)
-	if _, err := m.parser.ParseWithClaims(token, &c, m.keyFunc); err != nil {
+	if k.macs != nil {
+		if err := k.macs.checkSignature(token); err != nil {
+			return Claims{}, err
+		}
+	}
+	c := newParsedClaims()
+	if _, err := k.parser.ParseWithClaims(token, &c, k.keyFunc); err != nil {
 		return Claims{}, classify(err)
+	}
+	if c.Fid != "" && m.revoked.has(c.Fid) {
+		return Claims{}, errInvalidRevoked
 	}
 	return c.claims(), nil
 }

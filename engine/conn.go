@@ -43,6 +43,7 @@ type Conn struct {
 	deadline  int64  // handshake, handler or close deadline (0: none)
 	dlCode    uint16 // close code when a handler deadline passes
 	dlReason  string
+	timer     int64  // when the handler's timer fires, UnixNano (0: none); see SetTimer
 	closeCode uint16 // code sent or received, for OnClose
 	ctx       any
 

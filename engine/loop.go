@@ -46,8 +46,9 @@ func (l *loop) Run(context.Context) error {
 	return nil
 }
 
-// sweep applies one connection's deadlines.
+// sweep applies one connection's deadlines and fires its handler timer.
 func (l *loop) sweep(c *Conn, now int64, o *Options) {
+	c.fireTimer(now)
 	switch {
 	case c.deadline != 0 && now >= c.deadline:
 		switch c.state {

@@ -1,12 +1,10 @@
 package gateway
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/protocol"
 )
@@ -15,87 +13,15 @@ import (
 const maxAPIBody = 64 << 10
 
 // NewAPI returns the HTTP API of PROTOCOL.md §6 that this node serves so
-// far: health, stats, metrics, the dashboard, login and the product
-// document's token refresh.
+// far: health, stats, metrics, the dashboard, login, the product document's
+// token refresh and the admin kick.
 func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	mux := http.NewServeMux()
 	registerOps(mux, g, srv) // health, stats, metrics, dashboard
 	mux.HandleFunc("POST /api/login", g.apiLogin)
 	mux.HandleFunc("POST /api/refresh-token", g.apiRefresh)
+	mux.HandleFunc("POST /api/kick", g.apiKick)
 	return mux
-}
-
-// apiLogin is LOGIN over HTTP.
-func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
-	var in protocol.Login
-	if err := protocol.DecodeLogin(body, &in); err != nil {
-		writeError(w, err)
-		return
-	}
-	type result struct {
-		res auth.LoginResult
-		err error
-	}
-	done := make(chan result, 1)
-	err := g.auth.Login(auth.LoginRequest{Username: in.Username, Password: in.Password},
-		func(res auth.LoginResult, err error) { done <- result{res, err} })
-	if err != nil {
-		writeError(w, errTooMany)
-		return
-	}
-	var out result
-	select {
-	case out = <-done:
-	case <-r.Context().Done():
-		return
-	}
-	if errors.Is(out.err, auth.ErrBadCredentials) {
-		g.authFailed(0, authBadCredentials)
-		writeError(w, errBadCredentials)
-		return
-	} else if out.err != nil {
-		writeError(w, errInternal)
-		return
-	}
-	g.ops.stats.add(0, cLogins, 1)
-	writeOK(w, protocol.AppendLoginBody(nil, &protocol.LoginResult{UserID: out.res.UserID,
-		Tokens: protocol.Tokens{AccessToken: out.res.AccessToken, RefreshToken: out.res.RefreshToken, ExpiresIn: out.res.ExpiresIn}}))
-}
-
-// apiRefresh is the product document's POST /api/refresh-token.
-func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
-	if !ok {
-		return
-	}
-	var in protocol.Refresh
-	if err := protocol.DecodeRefresh(body, &in); err != nil {
-		writeError(w, err)
-		return
-	}
-	claims, err := g.auth.VerifyRefresh(in.RefreshToken)
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		g.authFailed(0, authExpiredRefresh)
-		writeError(w, errTokenExpired)
-		return
-	case err != nil:
-		g.authFailed(0, authInvalidRefresh)
-		writeError(w, errBadRefresh)
-		return
-	}
-	res, err := g.issue(claims.UserID, claims.DeviceID)
-	if err != nil {
-		writeError(w, errInternal)
-		return
-	}
-	g.ops.stats.add(0, cRefreshes, 1)
-	writeOK(w, protocol.AppendTokensBody(nil, &protocol.Tokens{AccessToken: res.AccessToken,
-		RefreshToken: res.RefreshToken, ExpiresIn: res.ExpiresIn}))
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {

@@ -1,11 +1,9 @@
 package gateway
 
 import (
-	"errors"
 	"strings"
 	"time"
 
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/protocol"
 )
@@ -52,103 +50,11 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		return protocol.Forbidden("from_uid is not the authenticated user")
 	}
 	if env.CmdID == protocol.CmdLogout {
-		g.unauthenticate(s)
+		g.logout(s)
 		s.conn.Write(logoutFrame(env))
 		return nil
 	}
 	return g.send(s, env)
-}
-
-// login checks the password on the auth workers and finishes on the loop.
-func (g *Gateway) login(s *session, env *protocol.Envelope) error {
-	var body protocol.Login
-	if err := protocol.DecodeLogin(env.Body, &body); err != nil {
-		return err
-	}
-	if s.loggingIn {
-		return errTooMany
-	}
-	if s.deviceID == "" && validDeviceID(env.DeviceID) {
-		s.deviceID = strings.Clone(env.DeviceID)
-	}
-	req := auth.LoginRequest{Username: strings.Clone(body.Username), Password: strings.Clone(body.Password),
-		DeviceID: s.deviceID}
-	reply := replyTo(env)
-	err := g.auth.Login(req, func(res auth.LoginResult, err error) {
-		s.conn.Execute(func() { g.loggedIn(s, reply, res, err) })
-	})
-	if errors.Is(err, auth.ErrBusy) {
-		g.authFailed(s.conn.Loop(), authLoginBusy)
-		return errTooMany
-	}
-	if err != nil {
-		return errInternal
-	}
-	s.loggingIn = true
-	return nil
-}
-
-// loggedIn finishes a LOGIN on the loop.
-func (g *Gateway) loggedIn(s *session, reply protocol.Ref, res auth.LoginResult, err error) {
-	s.loggingIn = false
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		g.authFailed(s.conn.Loop(), authBadCredentials)
-		g.log.Debug("login failed", "session", s.id)
-		s.conn.Write(errorReply(reply, errBadCredentials))
-		return
-	case err != nil:
-		g.log.Warn("login error", "session", s.id, "err", err)
-		s.conn.Write(errorReply(reply, errInternal))
-		return
-	}
-	g.authenticate(s, res.UserID, res.ExpiresAt.Unix())
-	g.ops.stats.add(s.conn.Loop(), cLogins, 1)
-	g.log.Debug("logged in", "session", s.id, "user", res.UserID)
-	s.conn.Write(tokensFrame(reply, s.id, res))
-}
-
-// refresh exchanges a refresh token for new tokens; a live session of the
-// same user also moves its expiry, an unauthenticated one logs in.
-func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
-	var body protocol.Refresh
-	if err := protocol.DecodeRefresh(env.Body, &body); err != nil {
-		return err
-	}
-	claims, err := g.auth.VerifyRefresh(body.RefreshToken)
-	if errors.Is(err, auth.ErrTokenExpired) {
-		g.authFailed(s.conn.Loop(), authExpiredRefresh)
-		return errTokenExpired
-	}
-	if err != nil {
-		g.authFailed(s.conn.Loop(), authInvalidRefresh)
-		return errBadRefresh
-	}
-	if s.authenticated() && s.userID() != claims.UserID {
-		return protocol.Forbidden("refresh token of another user")
-	}
-	res, err := g.issue(claims.UserID, claims.DeviceID)
-	if err != nil {
-		return errInternal
-	}
-	g.authenticate(s, claims.UserID, res.ExpiresAt.Unix())
-	g.ops.stats.add(s.conn.Loop(), cRefreshes, 1)
-	s.conn.Write(tokensFrame(replyTo(env), s.id, res))
-	return nil
-}
-
-// issue makes a new token pair for userID.
-func (g *Gateway) issue(userID, deviceID string) (auth.LoginResult, error) {
-	access, exp, err := g.auth.IssueAccess(userID, "")
-	if err != nil {
-		return auth.LoginResult{}, err
-	}
-	refresh, _, err := g.auth.IssueRefresh(userID, deviceID)
-	if err != nil {
-		return auth.LoginResult{}, err
-	}
-	return auth.LoginResult{UserID: userID, AccessToken: access, RefreshToken: refresh,
-		ExpiresAt: exp, ExpiresIn: int64(time.Until(exp).Seconds())}, nil
 }
 
 // send routes a SEND: one MESSAGE frame to every session of to_uid and to
@@ -163,9 +69,9 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 	frame := messageFrame(&msg)
 	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
 	if body.ToUID != s.userID() {
-		g.hub.Deliver(s.userID(), frame, s.member, nil)
+		g.hub.Deliver(s.userID(), frame, &s.member.Member, nil)
 	}
-	g.hub.Deliver(strings.Clone(body.ToUID), frame, s.member, func(n int) {
+	g.hub.Deliver(strings.Clone(body.ToUID), frame, &s.member.Member, func(n int) {
 		conn.Send(sendResultFrame(reply, msgID, n))
 	})
 	return nil

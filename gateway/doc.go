@@ -14,6 +14,20 @@
 // goroutine-safe engine.Conn.Send. The HTTP API runs on net/http's
 // goroutines and touches no session.
 //
+// # Token lifecycle
+//
+// A session's access token expires at its exp plus the leeway: the
+// engine's per-connection timer (OnTimer) pushes 3004 and drops it to
+// unauthenticated with -login-timeout to REFRESH (1004) or LOGIN. REFRESH
+// and LOGIN run on the auth workers and finish on the loop. LOGOUT revokes
+// the session's refresh family. Kicks (login policies, reuse of a refresh
+// token, POST /api/kick) run on the user's shard owner (hub.Sessions): a
+// 3003 push with Conn.Send, then Conn.Close(4003); the kicked session's
+// family is revoked so that it cannot refresh its way back. Each session's
+// hub entry is a member (session.go: hub.Member plus the family), immutable
+// once added; a new authentication of another user or family adds a new
+// one, which is when the login policy applies.
+//
 // # One message, socket to socket
 //
 // engine (loop of A) → Gateway.OnMessage → protocol.DecodeEnvelope →

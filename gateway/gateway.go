@@ -19,6 +19,16 @@ type Config struct {
 	// before close 4001 (default 10s).
 	LoginTimeout time.Duration
 	Logger       *slog.Logger // default slog.Default()
+
+	// LoginPolicy says what a user's new session does to the user's other
+	// sessions (default PolicyMulti).
+	LoginPolicy Policy
+	// MaxSessionsPerUser caps a user's sessions under PolicyMulti: beyond
+	// it the oldest are kicked (default 0: no cap).
+	MaxSessionsPerUser int
+	// AdminKey authorises the admin HTTP API (POST /api/kick) as
+	// "Authorization: Bearer KEY"; empty disables that API.
+	AdminKey string
 	// MessageRate limits each connection's messages (default: no limit).
 	MessageRate MessageRate
 }
@@ -31,12 +41,16 @@ type Gateway struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 	ids          *idSource
+	policy       Policy
+	maxSessions  int
+	adminKey     string
 	ops          ops
 }
 
 var (
 	_ engine.Handler       = (*Gateway)(nil)
 	_ engine.TooBigHandler = (*Gateway)(nil)
+	_ engine.TimerHandler  = (*Gateway)(nil)
 )
 
 // Close codes and reasons of the gateway (PROTOCOL.md §4).
@@ -56,8 +70,15 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.LoginPolicy == "" {
+		cfg.LoginPolicy = PolicyMulti
+	}
+	if _, err := ParsePolicy(string(cfg.LoginPolicy)); err != nil || cfg.MaxSessionsPerUser < 0 {
+		return nil, fmt.Errorf("%w: login policy %q, max sessions %d", ErrConfig, cfg.LoginPolicy, cfg.MaxSessionsPerUser)
+	}
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
-		log: cfg.Logger, ids: newIDSource()}
+		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
+		adminKey: cfg.AdminKey}
 	g.ops.init(&cfg)
 	return g, nil
 }
@@ -65,7 +86,8 @@ func New(cfg Config) (*Gateway, error) {
 // OnOpen authenticates with the upgrade's token, if any, and sends the
 // first frame of PROTOCOL.md §2.
 func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
-	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform}
+	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform,
+		deviceBound: req.DeviceID != ""}
 	c.SetContext(s)
 	g.logOpen(s, req)
 	if req.Token == "" {
@@ -84,7 +106,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
-	g.authenticate(s, claims.UserID, claims.ExpiresAt.Unix())
+	g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
 	c.Write(firstFrameAuthenticated(s.id, claims.UserID, s.expiresAt))
 }
 
@@ -98,7 +120,7 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 	}
 	g.logClose(s, code)
 	if s.member != nil {
-		g.hub.Remove(s.member)
+		g.hub.Remove(&s.member.Member)
 		s.member = nil
 	}
 }
@@ -108,18 +130,30 @@ func (g *Gateway) OnTooBig(c *engine.Conn) {
 	c.Write(errorFrame(nil, errTooLarge))
 }
 
-// authenticate makes s a session of userID: it joins the hub and its login
-// deadline ends. Loop only.
-func (g *Gateway) authenticate(s *session, userID string, expiresAt int64) {
-	if s.member != nil && s.member.UserID == userID {
-		s.expiresAt = expiresAt
+// grant is what a session is authenticated with.
+type grant struct {
+	userID    string
+	family    string    // refresh-token family; "" for tokens without "fid"
+	expiresAt time.Time // the access token's exp
+}
+
+// authenticate makes s a session of gr.userID: it joins the hub (a new
+// member when the user or the family changes, which applies the login
+// policy), its login deadline ends and its expiry timer is set. Loop only.
+func (g *Gateway) authenticate(s *session, gr grant) {
+	s.expiresAt = gr.expiresAt.Unix()
+	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
+	if m := s.member; m != nil && m.UserID == gr.userID && m.family == gr.family {
 		return
 	}
-	g.unauthenticate(s)
-	s.member = &hub.Member{Conn: s.conn, UserID: userID, SessionID: s.id,
-		DeviceID: s.deviceID, Platform: s.platform}
-	s.expiresAt = expiresAt
-	g.hub.Add(s.member)
+	if s.member != nil {
+		g.hub.Remove(&s.member.Member)
+	}
+	m := &member{conn: s.conn, family: gr.family}
+	m.Member = hub.Member{Conn: m, UserID: gr.userID, SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform}
+	s.member = m
+	g.hub.Add(&m.Member)
+	g.applyPolicy(m)
 	s.conn.ClearDeadline()
 }
 
@@ -128,7 +162,8 @@ func (g *Gateway) unauthenticate(s *session) {
 	if s.member == nil {
 		return
 	}
-	g.hub.Remove(s.member)
+	g.hub.Remove(&s.member.Member)
 	s.member, s.expiresAt = nil, 0
+	s.conn.SetTimer(time.Time{})
 	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 }

@@ -10,7 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,19 +31,24 @@ const testWait = 10 * time.Second
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test-secret")
 
-// stack is a whole gateway on 127.0.0.1:0: auth, hub, gateway, engine.
+// stack is a whole gateway on 127.0.0.1:0: auth, hub, gateway, engine,
+// and the HTTP API on its own 127.0.0.1:0.
 type stack struct {
 	auth *auth.Manager
 	hub  *hub.Hub
 	gw   *Gateway
 	srv  *engine.Server
 	url  string
+	api  string // base URL of the HTTP API, "http://127.0.0.1:N"
+	stop func() // stops everything (once; Cleanup calls it too)
 }
 
 type stackOptions struct {
 	engine       engine.Options
 	loginTimeout time.Duration
 	messageRate  MessageRate
+	authEdit     func(*auth.Config) // changes the auth config before New
+	gwEdit       func(*Config)      // changes the gateway config before New
 }
 
 func defaultStackOptions() stackOptions {
@@ -55,7 +62,11 @@ func defaultStackOptions() stackOptions {
 
 func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
-	am, err := auth.New(auth.Config{Secret: testSecret, Users: testUsers(t)})
+	acfg := auth.Config{Secret: testSecret, Users: testUsers(t)}
+	if o.authEdit != nil {
+		o.authEdit(&acfg)
+	}
+	am, err := auth.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +74,12 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := New(Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: testlog.Logger(),
-		MessageRate: o.messageRate})
+	gcfg := Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: testlog.Logger(),
+		MessageRate: o.messageRate}
+	if o.gwEdit != nil {
+		o.gwEdit(&gcfg)
+	}
+	gw, err := New(gcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +93,21 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if srv.Addr() == nil {
 		t.Fatalf("Serve: %v", <-done)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testWait)
-		defer cancel()
-		_ = srv.Stop(ctx)
-		<-done
-		h.Close()
-		am.Close()
-	})
-	return &stack{auth: am, hub: h, gw: gw, srv: srv, url: "ws://" + srv.Addr().String() + "/"}
+	api := httptest.NewServer(NewAPI(gw, srv))
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			api.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), testWait)
+			defer cancel()
+			_ = srv.Stop(ctx)
+			<-done
+			h.Close()
+			am.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &stack{auth: am, hub: h, gw: gw, srv: srv, url: "ws://" + srv.Addr().String() + "/", api: api.URL, stop: stop}
 }
 
 // testUsers are the demo accounts hashed at bcrypt's lowest cost: the
@@ -263,4 +284,128 @@ func (st *stack) connectAs(t testing.TB, user, device string) *client {
 		t.Fatalf("first frame: %+v", r)
 	}
 	return c
+}
+
+// post sends a JSON body to the HTTP API and returns the status, the
+// decoded reply and the response headers.
+func (st *stack) post(t testing.TB, path string, body any, header http.Header) (int, reply, http.Header) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, st.api+path, strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var r reply
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("POST %s: reply: %v", path, err)
+	}
+	return resp.StatusCode, r, resp.Header
+}
+
+// tokens are the tokens of a login or refresh reply.
+type tokens struct {
+	access, refresh string
+	expiresIn       float64
+}
+
+func tokensOf(t testing.TB, r reply) tokens {
+	t.Helper()
+	b := r.body(t)
+	tk := tokens{}
+	tk.access, _ = b["access_token"].(string)
+	tk.refresh, _ = b["refresh_token"].(string)
+	tk.expiresIn, _ = b["expires_in"].(float64)
+	if r.Code != 200 || tk.access == "" || tk.refresh == "" {
+		t.Fatalf("no tokens in %+v", r)
+	}
+	return tk
+}
+
+// httpLogin logs in over HTTP and returns the tokens.
+func (st *stack) httpLogin(t testing.TB, user, pass string) tokens {
+	t.Helper()
+	status, r, _ := st.post(t, "/api/login", map[string]any{"username": user, "password": pass}, nil)
+	if status != 200 {
+		t.Fatalf("login: %d %+v", status, r)
+	}
+	return tokensOf(t, r)
+}
+
+// refreshCmd sends REFRESH (1004) on c and returns the reply.
+func (c *client) refreshCmd(token string, seq int) reply {
+	c.t.Helper()
+	c.send(map[string]any{"cmd_id": 1004, "seq": seq, "body": map[string]any{"refresh_token": token}})
+	return c.read()
+}
+
+// expectKicked reads until a 3003 push, checks its reason, then expects
+// close 4003.
+func (c *client) expectKicked(reason string) {
+	c.t.Helper()
+	for {
+		r := c.read()
+		if r.CmdID != 3003 {
+			continue
+		}
+		if got := r.body(c.t)["reason"]; r.Code != 200 || got != reason {
+			c.t.Fatalf("3003 %+v, want reason %q", r, reason)
+		}
+		break
+	}
+	if code := c.expectClose(); code != 4003 {
+		c.t.Fatalf("close %d after 3003, want 4003", code)
+	}
+}
+
+// connectWith dials with a token and device_id and returns the first frame.
+func (st *stack) connectWith(t testing.TB, token, device string) (*client, reply) {
+	t.Helper()
+	q := "?token=" + token
+	if device != "" {
+		q += "&device_id=" + device
+	}
+	c := dial(t, st.url+q, nil)
+	return c, c.read()
+}
+
+// eventually polls cond until it returns nil, failing after timeout.
+func eventually(t testing.TB, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not after %v: %v", timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// waitChan receives from ch, failing after testWait.
+func waitChan[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testWait):
+		t.Fatal("timed out")
+		panic("unreachable")
+	}
 }

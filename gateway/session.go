@@ -12,15 +12,32 @@ import (
 
 // session is one connection's state. Loop-owned (see the package doc).
 type session struct {
-	conn      *engine.Conn
-	id        string
-	deviceID  string
-	platform  string
-	member    *hub.Member // in the hub while authenticated, else nil
-	expiresAt int64       // unix seconds of the access token; 0 if none
-	loggingIn bool        // a LOGIN is with the password workers
-	rate      msgBucket   // the message rate limit's bucket
+	conn        *engine.Conn
+	id          string
+	deviceID    string
+	platform    string
+	member      *member   // in the hub while authenticated, else nil
+	expiresAt   int64     // unix seconds of the access token; 0 if none
+	busy        bool      // a LOGIN or REFRESH is with the auth workers
+	deviceBound bool      // deviceID came with the upgrade: logins bind tokens to it
+	rate        msgBucket // the message rate limit's bucket
 }
+
+// member is a session's entry in the hub: the hub.Member plus what kicks
+// need. Immutable once added, except kicked; the hub reaches the
+// connection through it (it is the Member's Sender).
+type member struct {
+	hub.Member
+	conn   *engine.Conn
+	family string      // refresh-token family of the authentication; "" none
+	kicked atomic.Bool // a 3003 has been sent and the connection is closing
+}
+
+// Send implements hub.Sender. Any goroutine.
+func (m *member) Send(frame []byte) bool { return m.conn.Send(frame) }
+
+// memberOf returns the gateway member behind a hub member.
+func memberOf(hm *hub.Member) *member { return hm.Conn.(*member) }
 
 func (s *session) authenticated() bool { return s.member != nil }
 

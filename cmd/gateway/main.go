@@ -63,14 +63,16 @@ func run(args []string) int {
 
 // app is everything run builds.
 type app struct {
-	auth  *auth.Manager
-	hub   *hub.Hub
-	gw    *gateway.Gateway
-	srv   *engine.Server
-	http  *http.Server
-	addr  string
-	drain gateway.DrainConfig
-	fds   fdBudget
+	auth       *auth.Manager
+	hub        *hub.Hub
+	gw         *gateway.Gateway
+	srv        *engine.Server
+	http       *http.Server
+	addr       string
+	opts       *options
+	drain      gateway.DrainConfig
+	fds        fdBudget
+	closeStore func() error
 }
 
 func build(o *options, log *slog.Logger) (*app, error) {
@@ -82,19 +84,29 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	am, err := auth.New(auth.Config{Secret: secret, Users: users})
+	keys, err := loadKeys(o)
 	if err != nil {
 		return nil, err
+	}
+	store, closeStore, err := openStore(o, log)
+	if err != nil {
+		return nil, err
+	}
+	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
+		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
+	if err != nil {
+		return nil, errors.Join(err, closeStore())
 	}
 	h, err := hub.New(hub.Config{Shards: o.shards})
 	if err != nil {
 		am.Close()
-		return nil, err
+		return nil, errors.Join(err, closeStore())
 	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
-		MessageRate: o.prod.messageRate()})
+		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
+		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey})
 	if err != nil {
-		return nil, errors.Join(err, closeAll(am, h))
+		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
 	fds := newFDBudget(cmp.Or(o.loops, runtime.GOMAXPROCS(0)))
 	srv, err := engine.New(gw, engine.WithOptions(engine.Options{
@@ -104,9 +116,10 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds),
 	}))
 	if err != nil {
-		return nil, errors.Join(err, closeAll(am, h))
+		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
-	a := &app{auth: am, hub: h, gw: gw, srv: srv, addr: o.addr, drain: o.prod.drainConfig(), fds: fds}
+	a := &app{auth: am, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
+		fds: fds, closeStore: closeStore}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -133,15 +146,23 @@ func (a *app) serve(log *slog.Logger) int {
 		log.Info("http api listening", "addr", ln.Addr().String())
 	}
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	status := 0
-	select {
-	case s := <-sig:
-		log.Info("stopping", "signal", s.String())
-		a.drainUntil(sig)
-	case err := <-errc:
-		log.Error("listener failed", "err", err)
-		status = 1
+wait:
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				a.reloadKeys(log)
+				continue
+			}
+			log.Info("stopping", "signal", s.String())
+			a.drainUntil(sig, log)
+		case err := <-errc:
+			log.Error("listener failed", "err", err)
+			status = 1
+		}
+		break wait
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -152,18 +173,25 @@ func (a *app) serve(log *slog.Logger) int {
 	return status
 }
 
-func (a *app) close() { _ = closeAll(a.auth, a.hub) }
+func (a *app) close() { _ = errors.Join(closeAll(a.auth, a.hub), a.closeStore()) }
 
 // drainUntil drains the sessions (see gateway.Drain); a second signal cuts
 // it short.
-func (a *app) drainUntil(sig <-chan os.Signal) {
+func (a *app) drainUntil(sig <-chan os.Signal, log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
+		for {
+			select {
+			case s := <-sig:
+				if s == syscall.SIGHUP {
+					a.reloadKeys(log)
+					continue
+				}
+				cancel()
+			case <-ctx.Done():
+			}
+			return
 		}
 	}()
 	a.gw.Drain(ctx, a.srv, a.drain)

@@ -22,6 +22,13 @@ type options struct {
 	logLevel, logFormat        string
 	check                      bool
 	prod                       prodOptions // production flags: see prod.go
+
+	// Token lifecycle (tokens.go).
+	accessTTL, refreshTTL time.Duration
+	jwtLeeway             time.Duration
+	jwtKeys, adminKey     string
+	loginPolicy           string
+	maxSessionsPerUser    int
 }
 
 // flagSet binds the flags onto o. The usage text reads like a man page.
@@ -34,7 +41,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.jwtSecretFile, "jwt-secret-file", "", "file holding the HS256 secret (mode 0600)")
 	fs.StringVar(&o.users, "users", "", "htpasswd file of bcrypt entries (create lines with `gateway passwd USER`)")
 	fs.BoolVar(&o.demo, "demo", false, "add the demo accounts user123/password123, alice/alice123, bob/bob123")
-	fs.StringVar(&o.dataDir, "data-dir", "./data", "directory for generated state (the JWT secret when none is given)")
+	fs.StringVar(&o.dataDir, "data-dir", "./data", "directory for state: the refresh-token store (refresh-tokens.db), and the JWT secret when none is given; empty keeps refresh tokens in memory only")
 	fs.IntVar(&o.loops, "loops", 0, "event loops; 0 means GOMAXPROCS")
 	fs.IntVar(&o.shards, "shards", 64, "connection table shards, a power of two")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "open connections before new ones get 503; 0 means the open-files limit minus a reserve")
@@ -48,6 +55,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
 	o.prod.bind(fs)
+	o.tokenFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -77,5 +85,8 @@ func (o *options) parse(args []string, w io.Writer) error {
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("-log-format must be text or json, got %q", o.logFormat)
 	}
-	return o.prod.check()
+	if err := o.prod.check(); err != nil {
+		return err
+	}
+	return o.checkTokenFlags()
 }

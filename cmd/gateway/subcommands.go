@@ -24,6 +24,7 @@ func cmdToken(args []string) int {
 	fs.StringVar(&o.jwtSecret, "jwt-secret", "", "HS256 secret (env GATEWAY_JWT_SECRET)")
 	fs.StringVar(&o.jwtSecretFile, "jwt-secret-file", "", "file holding the HS256 secret")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "directory of the generated secret")
+	fs.StringVar(&o.jwtKeys, "jwt-keys", "", "key file: sign with its current key instead of the secret")
 	if err := fs.Parse(args); err != nil {
 		return exitFor(err)
 	}
@@ -40,7 +41,12 @@ func cmdToken(args []string) int {
 		fmt.Fprintln(os.Stderr, "gateway token:", err)
 		return 1
 	}
-	am, err := auth.New(auth.Config{Secret: secret, AccessTTL: *ttl, Workers: 1, QueueSize: 1})
+	keys, err := loadKeys(&o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway token:", err)
+		return 1
+	}
+	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, AccessTTL: *ttl, Workers: 1, QueueSize: 1, StoreWorkers: 1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gateway token:", err)
 		return 1
