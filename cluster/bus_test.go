@@ -246,6 +246,7 @@ func TestConfig(t *testing.T) {
 	}{
 		{name: "no url", cfg: Config{}},
 		{name: "negative queue", cfg: Config{URLs: []string{"nats://x"}, PublishQueue: -1}},
+		{name: "bad node id", cfg: Config{URLs: []string{"nats://x"}, NodeID: "a b"}},
 		{name: "defaults", cfg: Config{URLs: []string{"nats://x"}}, ok: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -85,12 +85,27 @@ func NewNodeID() string {
 	return "gw-" + hex.EncodeToString(b[:])
 }
 
+func validNodeID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !plainByte(c) && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 func (c Config) withDefaults() (Config, error) {
 	if len(c.URLs) == 0 {
 		return c, fmt.Errorf("%w: no NATS URL", ErrConfig)
 	}
 	if c.NodeID == "" {
 		c.NodeID = NewNodeID()
+	}
+	if !validNodeID(c.NodeID) {
+		return c, fmt.Errorf("%w: node id must be 1-64 bytes of [A-Za-z0-9_.-]", ErrConfig)
 	}
 	def := func(v *int, d int) {
 		if *v == 0 {

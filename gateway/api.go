@@ -16,11 +16,12 @@ import (
 const maxAPIBody = 64 << 10
 
 // NewAPI returns the HTTP API of PROTOCOL.md §6 that this node serves so
-// far: health, stats, login and the product document's token refresh.
+// far: health, stats, login, the product document's token refresh and
+// the admin push.
 func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
+	mux.HandleFunc("GET /readyz", g.readyz)
 	mux.HandleFunc("GET /api/stats", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("gc") == "1" {
 			runtime.GC() // for measurements: live heap only
@@ -29,6 +30,7 @@ func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	})
 	mux.HandleFunc("POST /api/login", g.apiLogin)
 	mux.HandleFunc("POST /api/refresh-token", g.apiRefresh)
+	mux.HandleFunc("POST /api/push", g.apiPush)
 	return mux
 }
 
@@ -148,6 +150,7 @@ func writeStats(w http.ResponseWriter, g *Gateway, srv *engine.Server) {
 	b = strconv.AppendInt(b, int64(runtime.NumGoroutine()), 10)
 	b = append(b, `,"rss":`...)
 	b = strconv.AppendInt(b, rssBytes(), 10)
+	b = g.appendClusterStats(b)
 	b = append(b, "}\n"...)
 	writeJSON(w, http.StatusOK, b)
 }

@@ -19,6 +19,12 @@ type Config struct {
 	// before close 4001 (default 10s).
 	LoginTimeout time.Duration
 	Logger       *slog.Logger // default slog.Default()
+	// Cluster is the bus to the other gateway nodes (see cluster.go); nil
+	// for a single node with in-process routing only.
+	Cluster Cluster
+	// AdminKey is the bearer key of the admin HTTP API (POST /api/push);
+	// empty disables that API.
+	AdminKey string
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -29,6 +35,10 @@ type Gateway struct {
 	loginTimeout time.Duration
 	log          *slog.Logger
 	ids          *idSource
+	cluster      Cluster  // nil: single node
+	adminKey     [32]byte // SHA-256 of Config.AdminKey
+	adminOn      bool     // Config.AdminKey was set
+	remote       remoteStats
 }
 
 var (
@@ -53,8 +63,10 @@ func New(cfg Config) (*Gateway, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
-		log: cfg.Logger, ids: newIDSource()}, nil
+	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
+		log: cfg.Logger, ids: newIDSource(), cluster: cfg.Cluster}
+	g.setAdminKey(cfg.AdminKey)
+	return g, nil
 }
 
 // OnOpen authenticates with the upgrade's token, if any, and sends the

@@ -41,6 +41,8 @@ type stack struct {
 type stackOptions struct {
 	engine       engine.Options
 	loginTimeout time.Duration
+	cluster      Cluster
+	adminKey     string
 }
 
 func defaultStackOptions() stackOptions {
@@ -62,7 +64,8 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := New(Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: slog.New(slog.DiscardHandler)})
+	gw, err := New(Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: slog.New(slog.DiscardHandler),
+		Cluster: o.cluster, AdminKey: o.adminKey})
 	if err != nil {
 		t.Fatal(err)
 	}
