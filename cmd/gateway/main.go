@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
@@ -61,6 +62,7 @@ func run(args []string) int {
 // app is everything run builds.
 type app struct {
 	auth *auth.Manager
+	bus  *cluster.Bus // nil: single node
 	hub  *hub.Hub
 	srv  *engine.Server
 	http *http.Server
@@ -80,24 +82,35 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := hub.New(hub.Config{Shards: o.shards})
+	bus, err := newBus(&o.cluster, log)
 	if err != nil {
 		am.Close()
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log})
+	h, err := hub.New(hub.Config{Shards: o.shards, OnPresence: presenceHook(bus)})
+	if err != nil {
+		am.Close()
+		return nil, err
+	}
+	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
+		Cluster: asCluster(bus), AdminKey: o.adminKey})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
 	}
 	srv, err := engine.New(gw, engine.WithOptions(engine.Options{
 		Loops: o.loops, MaxConns: maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
-		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
+		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log, ReusePort: o.reusePort,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
 	}
-	a := &app{auth: am, hub: h, srv: srv, addr: o.addr}
+	if !o.check {
+		if err := startBus(bus, gw, log); err != nil {
+			return nil, errors.Join(err, closeAll(am, h))
+		}
+	}
+	a := &app{auth: am, bus: bus, hub: h, srv: srv, addr: o.addr}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: gateway.NewAPI(gw, srv),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -137,7 +150,12 @@ func (a *app) serve(log *slog.Logger) int {
 	return status
 }
 
-func (a *app) close() { _ = closeAll(a.auth, a.hub) }
+func (a *app) close() {
+	if a.bus != nil {
+		a.bus.Close()
+	}
+	_ = closeAll(a.auth, a.hub)
+}
 
 func closeAll(am *auth.Manager, h *hub.Hub) error {
 	h.Close()

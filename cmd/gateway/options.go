@@ -21,6 +21,9 @@ type options struct {
 	pingInterval               time.Duration
 	logLevel, logFormat        string
 	check                      bool
+	reusePort                  bool
+	adminKey                   string
+	cluster                    clusterOptions
 }
 
 // flagSet binds the flags onto o. The usage text reads like a man page.
@@ -46,6 +49,9 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
+	fs.BoolVar(&o.reusePort, "reuseport", false, "set SO_REUSEPORT so that several gateway processes share -addr")
+	fs.StringVar(&o.adminKey, "admin-key", "", "bearer key of the admin HTTP API, POST /api/push (env GATEWAY_ADMIN_KEY); empty disables it")
+	o.cluster.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -69,6 +75,10 @@ func (o *options) parse(args []string, w io.Writer) error {
 	if o.jwtSecret == "" {
 		o.jwtSecret = os.Getenv("GATEWAY_JWT_SECRET")
 	}
+	if o.adminKey == "" {
+		o.adminKey = os.Getenv("GATEWAY_ADMIN_KEY")
+	}
+	o.cluster.fromEnv()
 	if o.shards <= 0 || o.shards&(o.shards-1) != 0 {
 		return fmt.Errorf("-shards must be a power of two, got %d", o.shards)
 	}
