@@ -7,12 +7,13 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients cluster-demo clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
 	$(GO) build -o $(BIN)/echo ./cmd/echo
 	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(GO) build -o $(BIN)/natsd ./cmd/natsd
 
 run:
 	$(GO) run ./cmd/gateway -demo
@@ -47,6 +48,11 @@ cover:
 # a real gateway (needs python3-websockets and chromium; .ci/run installs them).
 seed-clients: build
 	./scripts/seed-clients.sh
+
+# A NATS server and several gateway nodes sharing one port (-reuseport),
+# chatted across by bench (see the script for NODES, PROCS, CONNS, …).
+cluster-demo:
+	./scripts/cluster-demo.sh
 
 clean:
 	rm -rf $(BIN) cover.out
