@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Cluster demo: one NATS server (bin/natsd, built from the nats-server
 # module) and NODES gateway processes sharing one WebSocket port with
-# -reuseport, then PROCS bench chat processes (users spread by the kernel
-# over the nodes, so about (NODES-1)/NODES of the messages cross nodes over
-# NATS). Prints the bench reports and, sampled mid-run, each node's
-# connections, memory and bus counters.
+# -reuseport, then PROCS bench processes (users spread by the kernel over
+# the nodes, so about (NODES-1)/NODES of the messages cross nodes over
+# NATS). SCENARIO=chat (default) has every user send MSG_RATE SENDs a second
+# to random other users; SCENARIO=idle only holds the connections. Prints
+# the bench reports and, sampled mid-run after a forced GC, each node's
+# connections, memory and bus counters, and the NATS server's memory.
 #
 #   make cluster-demo
 #   NODES=3 PROCS=3 CONNS=12000 MSG_RATE=0.5 DURATION=60s scripts/cluster-demo.sh
+#   SCENARIO=idle PROCS=3 CONNS=15000 scripts/cluster-demo.sh
 #
 # Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit. KEEP=1 keeps the logs and JSON reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SCENARIO=${SCENARIO:-chat} # chat or idle
 NODES=${NODES:-3}           # gateway processes
 PROCS=${PROCS:-2}           # bench processes (each holds at most ~19,900 sockets)
 CONNS=${CONNS:-10000}       # connections (users) per bench process
@@ -45,6 +49,8 @@ go build -o bin/natsd ./cmd/natsd
 
 bin/natsd -port "$NATS_PORT" 2>"$out/natsd.log" &
 pids+=($!)
+natsd_pid=$!
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 for i in $(seq "$NODES"); do
   bin/gateway -addr "127.0.0.1:$WS_PORT" -reuseport -http-addr "127.0.0.1:${HTTP_PORTS[$i]}" \
     -nats-url "nats://127.0.0.1:$NATS_PORT" -node-id "gw$i" -data-dir "$out" -log-level warn \
@@ -65,36 +71,47 @@ stats() { # stats FILE: one JSON line per node, after a forced GC
   for i in $(seq "$NODES"); do curl -s "http://127.0.0.1:${HTTP_PORTS[$i]}/api/stats?gc=1"; done >"$1"
 }
 stats "$out/before.json"
+natsd_before=$(rss_kb "$natsd_pid")
 
 # Each bench process gets its own users and its own source addresses (one
 # source address reaches one port about 28k times).
 bench_pids=()
 for k in $(seq 0 $((PROCS - 1))); do
   lo=$((2 + k * 20)); hi=$((lo + 19))
-  bin/bench chat -target "127.0.0.1:$WS_PORT" -conns "$CONNS" -first-user $((k * CONNS)) \
-    -src "127.0.0.$lo-127.0.0.$hi" -ramp "$RAMP" -msg-rate "$MSG_RATE" -payload "$PAYLOAD" \
-    -duration "$DURATION" -timeout 30s -quiet -json "$out/chat$k.json" >"$out/chat$k.txt" 2>&1 &
+  chat_flags=()
+  [ "$SCENARIO" = chat ] && chat_flags=(-msg-rate "$MSG_RATE" -payload "$PAYLOAD")
+  bin/bench "$SCENARIO" -target "127.0.0.1:$WS_PORT" -conns "$CONNS" -first-user $((k * CONNS)) \
+    -src "127.0.0.$lo-127.0.0.$hi" -ramp "$RAMP" "${chat_flags[@]}" \
+    -duration "$DURATION" -timeout 30s -quiet -json "$out/bench$k.json" >"$out/bench$k.txt" 2>&1 &
   bench_pids+=($!)
   pids+=($!)
 done
 secs() { local d=$1; case $d in *m) echo $(( ${d%m} * 60 ));; *s) echo "${d%s}";; *) echo "$d";; esac; }
 sleep $(( $(secs "$RAMP") + $(secs "$DURATION") / 2 ))
 stats "$out/during.json"
+natsd_during=$(rss_kb "$natsd_pid")
 status=0
 for p in "${bench_pids[@]}"; do wait "$p" || status=1; done
 
-for k in $(seq 0 $((PROCS - 1))); do echo "== bench process $k"; cat "$out/chat$k.txt"; done
+for k in $(seq 0 $((PROCS - 1))); do echo "== bench process $k"; cat "$out/bench$k.txt"; done
 echo "== nodes mid-run (after a forced GC)"
 jq -s -r --slurpfile b "$out/before.json" '
   . as $d | range(0; length) as $i | $d[$i] as $n | $b[$i] as $o |
   "\($n.cluster.node_id): \($n.connections) conns, heap +\((($n.heap_alloc - $o.heap_alloc) / ([$n.connections,1]|max)) | floor) B/conn, rss +\((($n.rss - $o.rss) / ([$n.connections,1]|max)) | floor) B/conn, goroutines \($n.goroutines)"
 ' "$out/during.json"
-echo "== totals"
-jq -s -r '
-  (map(.conns_connected) | add) as $c | (map(.chat.sent) | add) as $s | (map(.chat.delivered) | add) as $d |
-  (map(.chat.lost) | add) as $l | (map(.chat.duplicates) | add) as $u | (map(.hold_seconds) | max) as $h |
-  "connections \($c), sent \($s), delivered \($d) (\(($d / $h) | floor)/s), lost \($l), duplicates \($u)"
-' "$out"/chat*.json
+conns=$(jq -s 'map(.connections) | add' "$out/during.json")
+jq -s -r --slurpfile b "$out/before.json" --argjson nb "$natsd_before" --argjson nd "$natsd_during" '
+  (map(.rss) | add) as $r | ($b | map(.rss) | add) as $r0 | (map(.connections) | add) as $c |
+  "all nodes: \($c) conns, gateway rss +\((($r - $r0) / ([$c,1]|max)) | floor) B/conn, NATS server rss +\((($nd - $nb) * 1024 / ([$c,1]|max)) | floor) B/conn (\($nd / 1024 | floor) MiB)"
+' "$out/during.json"
+if [ "$SCENARIO" = chat ]; then
+  echo "== totals"
+  jq -s -r '
+    (map(.conns_connected) | add) as $c | (map(.chat.sent) | add) as $s | (map(.chat.delivered) | add) as $d |
+    (map(.chat.lost) | add) as $l | (map(.chat.duplicates) | add) as $u | (map(.hold_seconds) | max) as $h |
+    "connections \($c), sent \($s), delivered \($d) (\(($d / $h) | floor)/s), lost \($l), duplicates \($u)"
+  ' "$out"/bench*.json
+fi
 for i in $(seq "$NODES"); do curl -s "http://127.0.0.1:${HTTP_PORTS[$i]}/api/stats"; done | jq -s -r '
   "bus: published \(map(.cluster.published) | add), publish failed \(map(.cluster.publish_failed) | add), pushes from the bus \(map(.cluster.remote_pushes) | add), slow consumer \(map(.cluster.slow_consumer) | add)"'
 exit $status
