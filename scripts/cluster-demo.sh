@@ -11,6 +11,7 @@
 #   make cluster-demo
 #   NODES=3 PROCS=3 CONNS=12000 MSG_RATE=0.5 DURATION=60s scripts/cluster-demo.sh
 #   SCENARIO=idle PROCS=3 CONNS=15000 scripts/cluster-demo.sh
+#   NATS=0 NODES=1 scripts/cluster-demo.sh   # the same load on one node, no NATS (baseline)
 #
 # Everything listens on 127.0.0.1 only; every process started here is
 # stopped on exit. KEEP=1 keeps the logs and JSON reports.
@@ -18,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCENARIO=${SCENARIO:-chat} # chat or idle
+NATS=${NATS:-1}             # 0: single-node gateways, no NATS (a baseline)
 NODES=${NODES:-3}           # gateway processes
 PROCS=${PROCS:-2}           # bench processes (each holds at most ~19,900 sockets)
 CONNS=${CONNS:-10000}       # connections (users) per bench process
@@ -47,13 +49,18 @@ go build -o bin/gateway ./cmd/gateway
 go build -o bin/bench ./cmd/bench
 go build -o bin/natsd ./cmd/natsd
 
-bin/natsd -port "$NATS_PORT" 2>"$out/natsd.log" &
-pids+=($!)
-natsd_pid=$!
+nats_flags=()
+natsd_pid=$$ # with NATS=0 the "NATS server" rows measure this shell
+if [ "$NATS" != 0 ]; then
+  bin/natsd -port "$NATS_PORT" 2>"$out/natsd.log" &
+  pids+=($!)
+  natsd_pid=$!
+  nats_flags=(-nats-url "nats://127.0.0.1:$NATS_PORT")
+fi
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 for i in $(seq "$NODES"); do
   bin/gateway -addr "127.0.0.1:$WS_PORT" -reuseport -http-addr "127.0.0.1:${HTTP_PORTS[$i]}" \
-    -nats-url "nats://127.0.0.1:$NATS_PORT" -node-id "gw$i" -data-dir "$out" -log-level warn \
+    "${nats_flags[@]}" -node-id "gw$i" -data-dir "$out" -log-level warn \
     2>"$out/gw$i.log" &
   pids+=($!)
   gwpids[$i]=$!
@@ -65,7 +72,7 @@ for i in $(seq "$NODES"); do
   done
   curl -sf "http://127.0.0.1:${HTTP_PORTS[$i]}/readyz" >/dev/null || { echo "node $i not ready"; cat "$out/gw$i.log"; exit 1; }
 done
-echo "== $NODES gateway nodes on 127.0.0.1:$WS_PORT (-reuseport), NATS on :$NATS_PORT"
+echo "== $NODES gateway nodes on 127.0.0.1:$WS_PORT (-reuseport), NATS=$NATS on :$NATS_PORT"
 
 stats() { # stats FILE: one JSON line per node, after a forced GC
   for i in $(seq "$NODES"); do curl -s "http://127.0.0.1:${HTTP_PORTS[$i]}/api/stats?gc=1"; done >"$1"
@@ -97,7 +104,7 @@ for k in $(seq 0 $((PROCS - 1))); do echo "== bench process $k"; cat "$out/bench
 echo "== nodes mid-run (after a forced GC)"
 jq -s -r --slurpfile b "$out/before.json" '
   . as $d | range(0; length) as $i | $d[$i] as $n | $b[$i] as $o |
-  "\($n.cluster.node_id): \($n.connections) conns, heap +\((($n.heap_alloc - $o.heap_alloc) / ([$n.connections,1]|max)) | floor) B/conn, rss +\((($n.rss - $o.rss) / ([$n.connections,1]|max)) | floor) B/conn, goroutines \($n.goroutines)"
+  "node \($i + 1): \($n.connections) conns, heap +\((($n.heap_alloc - $o.heap_alloc) / ([$n.connections,1]|max)) | floor) B/conn, rss +\((($n.rss - $o.rss) / ([$n.connections,1]|max)) | floor) B/conn, goroutines \($n.goroutines)"
 ' "$out/during.json"
 conns=$(jq -s 'map(.connections) | add' "$out/during.json")
 jq -s -r --slurpfile b "$out/before.json" --argjson nb "$natsd_before" --argjson nd "$natsd_during" '
@@ -112,6 +119,6 @@ if [ "$SCENARIO" = chat ]; then
     "connections \($c), sent \($s), delivered \($d) (\(($d / $h) | floor)/s), lost \($l), duplicates \($u)"
   ' "$out"/bench*.json
 fi
-for i in $(seq "$NODES"); do curl -s "http://127.0.0.1:${HTTP_PORTS[$i]}/api/stats"; done | jq -s -r '
+[ "$NATS" = 0 ] || for i in $(seq "$NODES"); do curl -s "http://127.0.0.1:${HTTP_PORTS[$i]}/api/stats"; done | jq -s -r '
   "bus: published \(map(.cluster.published) | add), publish failed \(map(.cluster.publish_failed) | add), pushes from the bus \(map(.cluster.remote_pushes) | add), slow consumer \(map(.cluster.slow_consumer) | add)"'
 exit $status
