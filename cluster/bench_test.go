@@ -62,3 +62,41 @@ func BenchmarkPublishNoInterest(b *testing.B) {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
+// BenchmarkPingPong is one message there and back between two nodes at a
+// time: ns/op is the round trip (two publishes, two NATS hops, two pushes),
+// an upper bound of twice the cross-node delivery latency without load.
+func BenchmarkPingPong(b *testing.B) {
+	ns := startNATS(b)
+	pong := make(chan struct{}, 1)
+	var a, c *Bus
+	var err error
+	if a, err = New(Config{URLs: []string{ns.url()}, Logger: quietLogger()}); err != nil {
+		b.Fatal(err)
+	}
+	if c, err = New(Config{URLs: []string{ns.url()}, Logger: quietLogger()}); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 200)
+	if err := a.Start(Handlers{Push: func(string, []byte) { pong <- struct{}{} }}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	if err := c.Start(Handlers{Push: func(string, []byte) { _ = c.Publish("alice", payload) }}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	a.Interest("alice", true)
+	c.Interest("bob", true)
+	ns.waitInterest(b, UserSubject("alice"), 1)
+	ns.waitInterest(b, UserSubject("bob"), 1)
+	waitReady(b, a, true)
+	waitReady(b, c, true)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := a.Publish("bob", payload); err != nil {
+			b.Fatal(err)
+		}
+		<-pong
+	}
+}
