@@ -118,6 +118,11 @@ func (b *Bus) Close() {
 	b.reqs.failAll(ErrUnavailable)
 }
 
+// Conn is the bus's NATS connection (nil before Start), for what the bus
+// does not wrap, such as JetStream key-value stores. Its calls can block
+// on the network: never use it from an event loop or a hub shard owner.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
 // Ready reports whether NATS is connected. It reads one atomic.
 func (b *Bus) Ready() bool { return b.ready.Load() }
 

@@ -20,4 +20,13 @@
 // handleSend builds one MESSAGE frame → hub.Deliver(to_uid) and
 // hub.Deliver(own user, except this session) → shard owners call
 // engine.Conn.Send on each session → the recipients' loops writev the frame.
+//
+// # Cluster mode
+//
+// With Config.Cluster set (a cluster.Bus), SEND and POST /api/push also
+// hand the MESSAGE's JSON to the bus for the other nodes, commands with
+// cmd_id >= 10000 go to backends as NATS requests, and PushRemote delivers
+// what other nodes and backends publish. The Cluster's methods never block,
+// so they are called on event loops; their callbacks come back through the
+// goroutine-safe engine.Conn.Send.
 package gateway

@@ -22,11 +22,13 @@ func main() {
 	monitor := fs.Int("http-port", 0, "monitoring port (0: off)")
 	maxPayload := fs.Int("max-payload", 1<<20, "largest message in bytes")
 	debug := fs.Bool("debug", false, "log protocol debug lines")
+	js := fs.Bool("jetstream", false, "enable JetStream (key-value stores), stored under -store-dir")
+	storeDir := fs.String("store-dir", "", "JetStream storage directory (default: a temporary directory)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
 	opts := &server.Options{Host: *host, Port: *port, HTTPPort: *monitor, MaxPayload: int32(*maxPayload),
-		Debug: *debug, NoSigs: true}
+		Debug: *debug, NoSigs: true, JetStream: *js, StoreDir: *storeDir}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "natsd:", err)
