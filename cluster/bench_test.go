@@ -62,6 +62,7 @@ func BenchmarkPublishNoInterest(b *testing.B) {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
+
 // BenchmarkPingPong is one message there and back between two nodes at a
 // time: ns/op is the round trip (two publishes, two NATS hops, two pushes),
 // an upper bound of twice the cross-node delivery latency without load.
