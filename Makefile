@@ -7,12 +7,13 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
 	$(GO) build -o $(BIN)/echo ./cmd/echo
 	$(GO) build -o $(BIN)/bench ./cmd/bench
+	$(GO) build -o $(BIN)/natsd ./cmd/natsd
 
 run:
 	$(GO) run ./cmd/gateway -demo
@@ -52,6 +53,11 @@ seed-clients: build
 # fails, not skips, without Chromium).
 dashboard:
 	$(GO) test -race -count=1 -run '^TestDashboardInChromium$$' -v ./gateway
+
+# A NATS server and several gateway nodes sharing one port (-reuseport),
+# chatted across by bench (see the script for NODES, PROCS, CONNS, …).
+cluster-demo:
+	./scripts/cluster-demo.sh
 
 clean:
 	rm -rf $(BIN) cover.out

@@ -14,13 +14,14 @@ const maxAPIBody = 64 << 10
 
 // NewAPI returns the HTTP API of PROTOCOL.md §6 that this node serves so
 // far: health, stats, metrics, the dashboard, login, the product document's
-// token refresh and the admin kick.
+// token refresh, and the admin kick and push.
 func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	mux := http.NewServeMux()
 	registerOps(mux, g, srv) // health, stats, metrics, dashboard
 	mux.HandleFunc("POST /api/login", g.apiLogin)
 	mux.HandleFunc("POST /api/refresh-token", g.apiRefresh)
 	mux.HandleFunc("POST /api/kick", g.apiKick)
+	mux.HandleFunc("POST /api/push", g.apiPush)
 	return mux
 }
 

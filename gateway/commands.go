@@ -41,7 +41,9 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		return g.refresh(s, env)
 	case protocol.CmdLogout, protocol.CmdSend:
 	default:
-		return protocol.UnknownCommand(env.CmdID)
+		if !g.backendCommand(env.CmdID) {
+			return protocol.UnknownCommand(env.CmdID)
+		}
 	}
 	if !s.authenticated() {
 		return errNotAuthenticated
@@ -53,6 +55,9 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		g.logout(s)
 		s.conn.Write(logoutFrame(env))
 		return nil
+	}
+	if env.CmdID != protocol.CmdSend {
+		return g.forward(s, env)
 	}
 	return g.send(s, env)
 }
@@ -66,6 +71,10 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 	}
 	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID,
 		ToUID: body.ToUID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
+	if g.cluster != nil {
+		g.sendRouted(s, replyTo(env), &msg)
+		return nil
+	}
 	frame := messageFrame(&msg)
 	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
 	if body.ToUID != s.userID() {

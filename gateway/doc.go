@@ -44,4 +44,12 @@
 // its own goroutine; it reaches sessions only through engine.Conn.Execute.
 // Config.MessageRate limits each connection's messages with a token bucket
 // kept in its session (loop-owned).
+// # Cluster mode
+//
+// With Config.Cluster set (a cluster.Bus), SEND and POST /api/push also
+// hand the MESSAGE's JSON to the bus for the other nodes, commands with
+// cmd_id >= 10000 go to backends as NATS requests, and PushRemote delivers
+// what other nodes and backends publish. The Cluster's methods never block,
+// so they are called on event loops; their callbacks come back through the
+// goroutine-safe engine.Conn.Send.
 package gateway

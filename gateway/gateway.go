@@ -26,11 +26,14 @@ type Config struct {
 	// MaxSessionsPerUser caps a user's sessions under PolicyMulti: beyond
 	// it the oldest are kicked (default 0: no cap).
 	MaxSessionsPerUser int
-	// AdminKey authorises the admin HTTP API (POST /api/kick) as
-	// "Authorization: Bearer KEY"; empty disables that API.
+	// AdminKey authorises the admin HTTP API (POST /api/kick, POST
+	// /api/push) as "Authorization: Bearer KEY"; empty disables that API.
 	AdminKey string
 	// MessageRate limits each connection's messages (default: no limit).
 	MessageRate MessageRate
+	// Cluster is the bus to the other gateway nodes (see cluster.go); nil
+	// for a single node with in-process routing only.
+	Cluster Cluster
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -43,8 +46,11 @@ type Gateway struct {
 	ids          *idSource
 	policy       Policy
 	maxSessions  int
-	adminKey     string
 	ops          ops
+	cluster      Cluster  // nil: single node
+	adminKey     [32]byte // SHA-256 of Config.AdminKey
+	adminOn      bool     // Config.AdminKey was set
+	remote       remoteStats
 }
 
 var (
@@ -78,7 +84,8 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
 		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
-		adminKey: cfg.AdminKey}
+		cluster: cfg.Cluster}
+	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
 	return g, nil
 }

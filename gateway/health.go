@@ -12,13 +12,14 @@ import (
 
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway/dashboard"
+	"github.com/imgate/gateway/protocol"
 )
 
 // registerOps adds the operator's endpoints to mux: /healthz, /readyz,
 // /api/stats, /metrics and /dashboard.
 func registerOps(mux *http.ServeMux, g *Gateway, srv *engine.Server) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { readyz(w, srv) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { readyz(w, g, srv) })
 	mux.HandleFunc("GET /api/stats", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("gc") == "1" {
 			runtime.GC() // for measurements: live heap only
@@ -29,10 +30,13 @@ func registerOps(mux *http.ServeMux, g *Gateway, srv *engine.Server) {
 	mux.Handle("GET /dashboard", dashboard.Handler())
 }
 
-// readyz answers 503 while the gateway drains or is at its connection
-// cap, so that a load balancer sends new clients elsewhere.
-func readyz(w http.ResponseWriter, srv *engine.Server) {
+// readyz answers 503 while the gateway drains, is at its connection cap,
+// or (cluster mode) has lost the bus, so that a load balancer sends new
+// clients elsewhere.
+func readyz(w http.ResponseWriter, g *Gateway, srv *engine.Server) {
 	switch {
+	case g.cluster != nil && !g.cluster.Ready():
+		http.Error(w, protocol.ErrMsgClusterUnavailable, http.StatusServiceUnavailable)
 	case srv.Draining():
 		http.Error(w, "draining", http.StatusServiceUnavailable)
 	case srv.Saturated():
@@ -80,6 +84,7 @@ type statsDoc struct {
 	ShardDelayMaxNs int64            `json:"shard_delay_max_ns"`
 	Loops           []loopDoc        `json:"loops"`
 	Shards          []shardDoc       `json:"shards"`
+	Cluster         json.RawMessage  `json:"cluster,omitempty"`
 }
 
 type loopDoc struct {
@@ -116,7 +121,7 @@ func writeStats(w http.ResponseWriter, ctx context.Context, g *Gateway, srv *eng
 		Logins: g.ops.stats.get(cLogins), Refreshes: g.ops.stats.get(cRefreshes),
 		AuthFailures: map[string]int64{}, ByCmdIn: map[string]int64{}, ByCmdOut: map[string]int64{},
 		RateLimited: g.ops.stats.get(cRateLimited), PushesDelivered: g.hub.Delivered(),
-		PushesDropped: g.hub.Dropped(), SlowConsumers: st.SlowConsumers.Load()}
+		PushesDropped: g.hub.Dropped(), SlowConsumers: st.SlowConsumers.Load(), Cluster: g.clusterStats()}
 	for i, l := range authLabels {
 		d.AuthFailures[l] = g.ops.stats.get(cAuthFail + counter(i))
 	}

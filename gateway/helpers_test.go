@@ -49,6 +49,8 @@ type stackOptions struct {
 	messageRate  MessageRate
 	authEdit     func(*auth.Config) // changes the auth config before New
 	gwEdit       func(*Config)      // changes the gateway config before New
+	cluster      Cluster
+	adminKey     string
 }
 
 func defaultStackOptions() stackOptions {
@@ -75,7 +77,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	gcfg := Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: testlog.Logger(),
-		MessageRate: o.messageRate}
+		MessageRate: o.messageRate, Cluster: o.cluster, AdminKey: o.adminKey}
 	if o.gwEdit != nil {
 		o.gwEdit(&gcfg)
 	}

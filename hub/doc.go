@@ -25,9 +25,9 @@
 // same user take effect in the order it issued them; operations for
 // different users (which may live on different shards) and from different
 // goroutines are interleaved in some order. The callbacks passed to
-// Deliver and Sessions, and [Sender.Send], run on the owner goroutine of the
-// user's shard: they must not block, and they may call Hub methods (which only
-// enqueue). A callback that panics takes the process down.
+// Deliver and Sessions, [Sender.Send] and the Config.OnPresence hook run on
+// the owner goroutine of the user's shard: they must not block, and they may
+// call Hub methods (which only enqueue). A callback that panics takes the process down.
 //
 // [Hub.UserCount], [Hub.SessionCount] and [Hub.Backlog] read atomics that the owners update;
 // they are exact once the owners have run every operation issued so far.

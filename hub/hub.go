@@ -16,6 +16,12 @@ type Config struct {
 	// Shards is the number of shards and owner goroutines: a power of two
 	// up to MaxShards; zero means DefaultShards.
 	Shards int
+	// OnPresence, when set, is called with present=true when a user gets its
+	// first session and with present=false when its last session leaves.
+	// Calls for one user alternate, starting with true. It runs on the
+	// user's shard owner: it must not block (enqueue and return); it may
+	// call Hub methods. The cluster bus uses it to follow users' interest.
+	OnPresence func(userID string, present bool)
 }
 
 // Hub is the sharded connection table. Create it with [New]; all methods
@@ -42,7 +48,7 @@ func New(cfg Config) (*Hub, error) {
 	h.owners.Add(n)
 	for i := range h.shards {
 		s := &h.shards[i]
-		s.init(&h.stats)
+		s.init(&h.stats, cfg.OnPresence)
 		go s.run(&h.owners)
 	}
 	return h, nil

@@ -53,10 +53,11 @@ type shard struct {
 	_                  [cacheLine]byte
 }
 
-func (s *shard) init(st *stats) {
+func (s *shard) init(st *stats, onPresence func(string, bool)) {
 	s.q.init()
 	s.wake = make(chan struct{}, 1)
 	s.table = newTable(st)
+	s.table.presence = onPresence
 }
 
 // enqueue pushes o, wakes the owner if it is parked, and yields the

@@ -14,8 +14,9 @@ type stats struct {
 // table is one shard's user → sessions map. It is not goroutine-safe: only
 // the shard's owner touches it.
 type table struct {
-	users map[string][]*Member
-	stats *stats
+	users    map[string][]*Member
+	stats    *stats
+	presence func(user string, present bool) // Config.OnPresence; may be nil
 }
 
 func newTable(st *stats) table {
@@ -29,11 +30,14 @@ func (t *table) add(m *Member) {
 	if slices.Contains(ms, m) {
 		return
 	}
-	if len(ms) == 0 {
-		t.stats.users.Add(1)
-	}
 	t.users[m.UserID] = append(ms, m)
 	t.stats.sessions.Add(1)
+	if len(ms) == 0 {
+		t.stats.users.Add(1)
+		if t.presence != nil {
+			t.presence(m.UserID, true)
+		}
+	}
 }
 
 // remove drops exactly the pointer m, keeping the order of the others.
@@ -47,6 +51,9 @@ func (t *table) remove(m *Member) {
 	if len(ms) == 1 {
 		delete(t.users, m.UserID)
 		t.stats.users.Add(-1)
+		if t.presence != nil {
+			t.presence(m.UserID, false)
+		}
 		return
 	}
 	t.users[m.UserID] = slices.Delete(ms, i, i+1)

@@ -77,6 +77,11 @@ type (
 		DeviceID rawValue `json:"device_id"`
 		Reason   rawValue `json:"reason"`
 	}
+	wireBackendReply struct {
+		Code   rawValue `json:"code"`
+		Body   rawValue `json:"body"`
+		ErrMsg rawValue `json:"err_msg"`
+	}
 )
 
 // scratch is the per-call state of a decode. It is pooled because sonic's
@@ -89,6 +94,7 @@ type scratch struct {
 	refresh wireRefresh
 	send    wireSend
 	kick    wireKick
+	backend wireBackendReply
 	unq     string
 	escapes bool // the input holds a backslash
 }

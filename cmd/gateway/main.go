@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
@@ -64,6 +65,7 @@ func run(args []string) int {
 // app is everything run builds.
 type app struct {
 	auth       *auth.Manager
+	bus        *cluster.Bus // nil: single node
 	hub        *hub.Hub
 	gw         *gateway.Gateway
 	srv        *engine.Server
@@ -97,14 +99,19 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, errors.Join(err, closeStore())
 	}
-	h, err := hub.New(hub.Config{Shards: o.shards})
+	bus, err := newBus(&o.cluster, log)
+	if err != nil {
+		am.Close()
+		return nil, errors.Join(err, closeStore())
+	}
+	h, err := hub.New(hub.Config{Shards: o.shards, OnPresence: presenceHook(bus)})
 	if err != nil {
 		am.Close()
 		return nil, errors.Join(err, closeStore())
 	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
-		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey})
+		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus)})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -118,7 +125,12 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
-	a := &app{auth: am, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
+	if !o.check {
+		if err := startBus(bus, gw, log); err != nil {
+			return nil, errors.Join(err, closeAll(am, h), closeStore())
+		}
+	}
+	a := &app{auth: am, bus: bus, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
 		fds: fds, closeStore: closeStore}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
@@ -173,7 +185,12 @@ wait:
 	return status
 }
 
-func (a *app) close() { _ = errors.Join(closeAll(a.auth, a.hub), a.closeStore()) }
+func (a *app) close() {
+	if a.bus != nil {
+		a.bus.Close()
+	}
+	_ = errors.Join(closeAll(a.auth, a.hub), a.closeStore())
+}
 
 // drainUntil drains the sessions (see gateway.Drain); a second signal cuts
 // it short.

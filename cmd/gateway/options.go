@@ -21,7 +21,8 @@ type options struct {
 	pingInterval               time.Duration
 	logLevel, logFormat        string
 	check                      bool
-	prod                       prodOptions // production flags: see prod.go
+	prod                       prodOptions    // production flags: see prod.go
+	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -56,6 +57,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
 	o.prod.bind(fs)
 	o.tokenFlags(fs)
+	o.cluster.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -79,6 +81,10 @@ func (o *options) parse(args []string, w io.Writer) error {
 	if o.jwtSecret == "" {
 		o.jwtSecret = os.Getenv("GATEWAY_JWT_SECRET")
 	}
+	if o.adminKey == "" {
+		o.adminKey = os.Getenv("GATEWAY_ADMIN_KEY")
+	}
+	o.cluster.fromEnv()
 	if o.shards <= 0 || o.shards&(o.shards-1) != 0 {
 		return fmt.Errorf("-shards must be a power of two, got %d", o.shards)
 	}

@@ -19,7 +19,7 @@ func (o *options) tokenFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.jwtLeeway, "jwt-leeway", 30*time.Second, "clock skew allowed on exp and nbf; a live session expires at exp plus this")
 	fs.StringVar(&o.jwtKeys, "jwt-keys", "", "JSON key file (a superset of JWKS): keys by kid, each pinned to its algorithm (HMAC secrets;\n"+
 		"RSA, ECDSA, Ed25519 public keys as PEM or JWK), and the current key that signs; reread on SIGHUP")
-	fs.StringVar(&o.adminKey, "admin-key", "", "key of the admin HTTP API (POST /api/kick), sent as Authorization: Bearer KEY\n"+
+	fs.StringVar(&o.adminKey, "admin-key", "", "key of the admin HTTP API (POST /api/kick, POST /api/push), sent as Authorization: Bearer KEY\n"+
 		"(env GATEWAY_ADMIN_KEY); empty disables that API")
 	fs.StringVar(&o.loginPolicy, "login-policy", "multi", "what a new session does to the user's others: multi (keep up to\n"+
 		"-max-sessions-per-user, kick the oldest beyond), single (newest wins), per-platform (one per platform)")
