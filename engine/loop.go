@@ -13,6 +13,7 @@ type loop struct {
 	gl    gnet.EventLoop
 	conns []*Conn // every open socket of the loop, for the timer sweep
 	up    *upgrader
+	tls   tlsScratch
 }
 
 func (l *loop) add(c *Conn) {

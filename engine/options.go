@@ -44,6 +44,10 @@ type Options struct {
 	TimerResolution time.Duration
 	// Logger receives the engine's own warnings (default slog.Default()).
 	Logger *slog.Logger
+	// TLS, when set, adds a wss:// listener on the same event loops (see
+	// TLSOptions). HandshakeTimeout then bounds the TLS handshake and,
+	// separately, the request head that follows it.
+	TLS *TLSOptions
 }
 
 // Option changes Options; New applies them in order.
@@ -80,6 +84,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.Default()
+	}
+	if err := r.tlsDefaults(); err != nil {
+		return r, err
 	}
 	if r.HandshakeTimeout < 0 || r.CloseTimeout < 0 {
 		return r, fmt.Errorf("%w: handshake and close timeouts must be positive", ErrBadOptions)
