@@ -17,6 +17,7 @@ import (
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/tlscert"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
 )
@@ -28,6 +29,8 @@ func main() {
 			os.Exit(cmdToken(os.Args[2:]))
 		case "passwd":
 			os.Exit(cmdPasswd(os.Args[2:]))
+		case "devcert":
+			os.Exit(cmdDevcert(os.Args[2:]))
 		}
 	}
 	os.Exit(run(os.Args[1:]))
@@ -60,11 +63,13 @@ func run(args []string) int {
 
 // app is everything run builds.
 type app struct {
-	auth *auth.Manager
-	hub  *hub.Hub
-	srv  *engine.Server
-	http *http.Server
-	addr string
+	auth  *auth.Manager
+	hub   *hub.Hub
+	srv   *engine.Server
+	http  *http.Server
+	addr  string
+	certs *tlscert.Store // nil without TLS
+	watch time.Duration  // how often the certificate files are checked
 }
 
 func build(o *options, log *slog.Logger) (*app, error) {
@@ -85,6 +90,10 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		am.Close()
 		return nil, err
 	}
+	tlsOpts, certs, err := o.tls.build(log)
+	if err != nil {
+		return nil, errors.Join(err, closeAll(am, h))
+	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
@@ -92,12 +101,12 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	srv, err := engine.New(gw, engine.WithOptions(engine.Options{
 		Loops: o.loops, MaxConns: maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
-		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
+		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log, TLS: tlsOpts,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h))
 	}
-	a := &app{auth: am, hub: h, srv: srv, addr: o.addr}
+	a := &app{auth: am, hub: h, srv: srv, addr: o.addr, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: gateway.NewAPI(gw, srv),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -114,6 +123,16 @@ func (a *app) serve(log *slog.Logger) int {
 		log.Info("gateway listening", "ws", a.srv.Addr().String(), "loops", a.srv.Options().Loops,
 			"max_conns", a.srv.Options().MaxConns)
 	}
+	if a.srv.TLSAddr() != nil {
+		log.Info("gateway listening", "wss", a.srv.TLSAddr().String(),
+			"handshake_concurrency", a.srv.Options().TLS.HandshakeConcurrency)
+	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watchCert(watchCtx, a.certs, a.watch, log)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if a.http != nil {
 		go func() { errc <- a.http.ListenAndServe() }()
 		log.Info("http api listening", "addr", a.http.Addr)
@@ -121,12 +140,19 @@ func (a *app) serve(log *slog.Logger) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	status := 0
-	select {
-	case s := <-sig:
-		log.Info("stopping", "signal", s.String())
-	case err := <-errc:
-		log.Error("listener failed", "err", err)
-		status = 1
+wait:
+	for {
+		select {
+		case <-hup:
+			reloadCert(a.certs, log)
+		case s := <-sig:
+			log.Info("stopping", "signal", s.String())
+			break wait
+		case err := <-errc:
+			log.Error("listener failed", "err", err)
+			status = 1
+			break wait
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
