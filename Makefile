@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients interop-wss clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -47,6 +47,12 @@ cover:
 # a real gateway (needs python3-websockets and chromium; .ci/run installs them).
 seed-clients: build
 	./scripts/seed-clients.sh
+
+# wss:// interop: Python websockets and Node ws trusting a development CA,
+# headless Chromium, and a certificate reload (file change and SIGHUP).
+# Needs python3-websockets, node/npm (ws goes into node_modules/), chromium.
+interop-wss: build
+	./scripts/interop-wss.sh
 
 clean:
 	rm -rf $(BIN) cover.out
