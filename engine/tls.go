@@ -49,8 +49,9 @@ type tlsConn struct {
 	state  tlsState // loop-owned
 	onLoop bool     // the handshake is over: the adapter serves the loop
 	hs     *tlsShared
-	early  []byte // ciphertext that arrived during the handshake, unread
-	plain  []byte // decrypted bytes of an incomplete frame or request head
+	cut    recordCut // the adapter's position in the record stream
+	early  []byte    // ciphertext that arrived during the handshake, unread
+	plain  []byte    // decrypted bytes of an incomplete frame or request head
 }
 
 func newTLSConn(c *Conn) *tlsConn { return &tlsConn{c: c} }
@@ -93,7 +94,7 @@ func (t *tlsConn) readHello() {
 	if n == 0 {
 		return
 	}
-	hs := &tlsShared{in: append([]byte(nil), buf...), remote: gc.RemoteAddr()}
+	hs := &tlsShared{in: reframeHello(buf[:n], buf[n:]), remote: gc.RemoteAddr()}
 	hs.cond.L = &hs.mu
 	_, _ = gc.Discard(len(buf))
 	t.hs, t.state = hs, tlsHandshaking
@@ -264,22 +265,29 @@ func keepScratch(b []byte) []byte {
 	return b[:0]
 }
 
-// Read is crypto/tls's source of ciphertext.
+// Read is crypto/tls's source of ciphertext, one record at a time.
 func (t *tlsConn) Read(p []byte) (int, error) {
 	if !t.onLoop {
-		return t.hs.read(p, t.c.srv.tls.sem)
+		return t.hs.read(t, p)
 	}
-	if len(t.early) > 0 {
-		n := copy(p, t.early)
-		if t.early = t.early[n:]; len(t.early) == 0 {
-			t.early = nil
-		}
-		return n, nil
-	}
-	if n, _ := t.c.gc.Read(p); n > 0 {
+	if n := t.cut.read(p, t.fillOnLoop); n > 0 {
 		return n, nil
 	}
 	return 0, errWouldBlock
+}
+
+// fillOnLoop copies ciphertext into b: what arrived during the handshake
+// first, then what gnet holds.
+func (t *tlsConn) fillOnLoop(b []byte) int {
+	if len(t.early) > 0 {
+		n := copy(b, t.early)
+		if t.early = t.early[n:]; len(t.early) == 0 {
+			t.early = nil
+		}
+		return n
+	}
+	n, _ := t.c.gc.Read(b)
+	return n
 }
 
 // Write takes the records crypto/tls produces.

@@ -45,9 +45,11 @@ func (t *tlsConn) handshake(hs *tlsShared, sem chan struct{}) {
 	}
 }
 
-// read gives crypto/tls the bytes the loop handed over, waiting for more
-// (without a place in sem) when there are none. Goroutine only.
-func (hs *tlsShared) read(p []byte, sem chan struct{}) (int, error) {
+// read gives crypto/tls the bytes the loop handed over, a record at a
+// time, waiting for more (without a place in sem) when there are none.
+// Goroutine only.
+func (hs *tlsShared) read(t *tlsConn, p []byte) (int, error) {
+	sem := t.c.srv.tls.sem
 	hs.mu.Lock()
 	for len(hs.in) == 0 && !hs.closed {
 		if hs.slot {
@@ -60,8 +62,8 @@ func (hs *tlsShared) read(p []byte, sem chan struct{}) (int, error) {
 		hs.mu.Unlock()
 		return 0, net.ErrClosed
 	}
-	n := copy(p, hs.in)
-	if hs.in = hs.in[n:]; len(hs.in) == 0 {
+	n := t.cut.read(p, hs.fill)
+	if len(hs.in) == 0 {
 		hs.in = nil
 	}
 	hs.mu.Unlock()
@@ -70,6 +72,13 @@ func (hs *tlsShared) read(p []byte, sem chan struct{}) (int, error) {
 		hs.slot = true
 	}
 	return n, nil
+}
+
+// fill copies from in into b. Under mu.
+func (hs *tlsShared) fill(b []byte) int {
+	n := copy(b, hs.in)
+	hs.in = hs.in[n:]
+	return n
 }
 
 // write queues records for the loop to send. Goroutine only.
