@@ -175,10 +175,13 @@ func (t *tlsConn) readRecords() {
 		}
 		t.flushOut() // an alert, or the answer to a KeyUpdate
 		used := c.consume(buf)
-		if rest := buf[used:]; len(rest) > 0 && c.state != stateClosed {
+		sc.in = keepScratch(buf)
+		if c.state == stateClosed {
+			return
+		}
+		if rest := buf[used:]; len(rest) > 0 {
 			t.plain = append([]byte(nil), rest...)
 		}
-		sc.in = keepScratch(buf)
 		switch {
 		case err == nil:
 			continue // a full batch: there may be more
