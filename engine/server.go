@@ -45,7 +45,7 @@ type Stats struct {
 	TLSHandshaking atomic.Int64 // TLS handshakes in their goroutines now
 	TLSHandshakes  atomic.Int64 // completed TLS handshakes since start
 	TLSResumed     atomic.Int64 // of those, resumed sessions
-	TLSFailed      atomic.Int64 // TLS handshakes that failed or timed out
+	TLSFailed      atomic.Int64 // TLS connections closed before their handshake completed
 }
 
 // New returns a Server that calls h. It does not listen until Serve.

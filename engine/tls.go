@@ -48,6 +48,7 @@ type tlsConn struct {
 	tc     *tls.Conn
 	state  tlsState // loop-owned
 	onLoop bool     // the handshake is over: the adapter serves the loop
+	opened bool     // the handshake succeeded (loop-owned)
 	hs     *tlsShared
 	cut    recordCut // the adapter's position in the record stream
 	early  []byte    // ciphertext that arrived during the handshake, unread
@@ -135,7 +136,7 @@ func (t *tlsConn) handshakeDone(err error) {
 		t.fail()
 		return
 	}
-	t.early, t.state = hs.in, tlsOpen
+	t.early, t.state, t.opened = hs.in, tlsOpen, true
 	c.srv.stats.TLSHandshakes.Add(1)
 	if t.tc.ConnectionState().DidResume {
 		c.srv.stats.TLSResumed.Add(1)
@@ -146,11 +147,8 @@ func (t *tlsConn) handshakeDone(err error) {
 	c.flush()
 }
 
-// fail closes a connection whose TLS went wrong before it was open.
+// fail closes a connection whose TLS went wrong.
 func (t *tlsConn) fail() {
-	if t.state != tlsOpen {
-		t.c.srv.stats.TLSFailed.Add(1)
-	}
 	t.state = tlsDone
 	t.c.closeNow()
 }
@@ -255,6 +253,9 @@ func (t *tlsConn) onClose() {
 		hs.closed, hs.in = true, nil
 		hs.cond.Broadcast()
 		hs.mu.Unlock()
+	}
+	if !t.opened { // garbage, a bad hello, a failed or timed-out handshake
+		t.c.srv.stats.TLSFailed.Add(1)
 	}
 	t.state = tlsDone
 	t.early, t.plain = nil, nil

@@ -172,6 +172,9 @@ func TestTLSHelloFlood(t *testing.T) {
 	if h := srv.Stats().TLSHandshaking.Load(); h != 0 {
 		t.Fatalf("TLSHandshaking %d: half hellos must not start handshakes", h)
 	}
+	if f := srv.Stats().TLSFailed.Load(); f != flood {
+		t.Fatalf("TLSFailed %d, want the %d junk connections", f, flood)
+	}
 }
 
 // stallAfterHello passes the client's first write (its ClientHello) and

@@ -226,3 +226,31 @@ func TestTLSOptionsChecked(t *testing.T) {
 		t.Fatalf("Serve without any listener: %v, want ErrBadOptions", err)
 	}
 }
+
+// TestTLSSlowConsumer: over TLS too, a client that does not read is closed
+// with 4008 once its unsent bytes pass WriteQueueBytes, and others go on.
+func TestTLSSlowConsumer(t *testing.T) {
+	o := tlsTestOptions(t)
+	o.WriteQueueBytes = 256 << 10
+	rec := newRecorder(true)
+	srv := startTLSServer(t, rec, o, "")
+	frame := FinishFrame(append(NewFrameBuffer(16<<10), asciiPayload(16<<10)...), OpBinary)
+	slow := dialWSS(t, srv.TLSAddr(), "/")
+	sc, _ := rec.nextOpen(t)
+	fast := dialWSS(t, srv.TLSAddr(), "/")
+	rec.nextOpen(t)
+	for n := 0; sc.Send(frame); n++ {
+		if n > 1<<14 {
+			t.Fatalf("%d frames queued to a client that does not read", n)
+		}
+	}
+	fast.send(msg(OpText, []byte("meanwhile")))
+	fast.expectMessage(OpText, []byte("meanwhile"))
+	slow.expectEOF()
+	if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
+		t.Fatalf("OnClose code %d, want 4008", code)
+	}
+	if got := srv.Stats().SlowConsumers.Load(); got != 1 {
+		t.Fatalf("SlowConsumers %d, want 1", got)
+	}
+}
