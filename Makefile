@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo interop-wss clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -58,6 +58,12 @@ dashboard:
 # chatted across by bench (see the script for NODES, PROCS, CONNS, …).
 cluster-demo:
 	./scripts/cluster-demo.sh
+
+# wss:// interop: Python websockets and Node ws trusting a development CA,
+# headless Chromium, and a certificate reload (file change and SIGHUP).
+# Needs python3-websockets, node/npm (ws goes into node_modules/), chromium.
+interop-wss: build
+	./scripts/interop-wss.sh
 
 clean:
 	rm -rf $(BIN) cover.out

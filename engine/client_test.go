@@ -21,7 +21,7 @@ import (
 // and reads server frames with a deadline.
 type wsClient struct {
 	t     testing.TB
-	nc    *net.TCPConn
+	nc    net.Conn
 	br    *bufio.Reader
 	key   string // Sec-WebSocket-Key of the last request built
 	pings bool   // readFrame returns server pings instead of skipping them
@@ -43,6 +43,9 @@ func dialRaw(t testing.TB, addr net.Addr) *wsClient {
 	t.Cleanup(func() { _ = tc.Close() })
 	return &wsClient{t: t, nc: tc, br: bufio.NewReaderSize(tc, 64<<10)}
 }
+
+// tcp is the client's TCP connection (a plain client's only connection).
+func (c *wsClient) tcp() *net.TCPConn { return c.nc.(*net.TCPConn) }
 
 // dialWS dials and upgrades with target (path and query) and extra header
 // lines, failing the test unless the answer is 101.

@@ -31,6 +31,9 @@ type Conn struct {
 	state connState
 	// upgraded is set once OnOpen has run, so that OnClose runs too.
 	upgraded bool
+	// tls is the TLS session of a connection from the TLS listener, nil
+	// for a plain one.
+	tls *tlsConn
 
 	// Read side, loop-owned.
 	skip      uint64 // bytes of an abandoned frame still to discard
@@ -193,6 +196,10 @@ func (c *Conn) flush() {
 		batch, code, msg = nil, CloseSlowConsumer, "slow consumer"
 	}
 	c.loop.stats.BytesOut.Add(int64(n))
+	if c.tls != nil {
+		c.tls.writeBatch(batch) // encrypted in order, one write
+		batch = nil
+	}
 	for len(batch) > 0 {
 		k := min(len(batch), maxIovec)
 		if _, err := c.gc.Writev(batch[:k]); err != nil || c.state == stateClosed {
@@ -200,7 +207,7 @@ func (c *Conn) flush() {
 		}
 		batch = batch[k:]
 	}
-	if code != 0 {
+	if code != 0 && c.state == stateOpen {
 		c.startClose(code, msg)
 	}
 }
@@ -217,12 +224,25 @@ func (c *Conn) startClose(code uint16, reason string) {
 	c.mu.Unlock()
 	c.state = stateClosing
 	c.deadline = c.srv.now() + int64(c.srv.opts.CloseTimeout)
-	_, _ = c.gc.Write(closeFrame(code, reason))
+	c.writeRaw(closeFrame(code, reason))
+}
+
+// writeRaw writes b to the socket now, through TLS on a TLS connection.
+// Loop only.
+func (c *Conn) writeRaw(b []byte) {
+	if c.tls != nil {
+		c.tls.write(b)
+		return
+	}
+	_, _ = c.gc.Write(b)
 }
 
 // closeNow closes the socket. Loop only.
 func (c *Conn) closeNow() {
 	if c.state != stateClosed {
+		if c.tls != nil {
+			c.tls.closeNotify()
+		}
 		_ = c.gc.Close()
 	}
 }

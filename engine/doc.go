@@ -23,6 +23,23 @@
 // Send from another goroutine schedules. A connection whose queued plus
 // unsent bytes pass Options.WriteQueueBytes is closed with 4008.
 //
+// # TLS (wss://)
+//
+// With Options.TLS the same event loops also serve a TLS listener, with
+// Go's own crypto/tls over an in-memory net.Conn (tlsConn) and the same
+// Handler. The loop waits for a complete ClientHello (garbage is closed at
+// once, a half hello costs only its bytes until HandshakeTimeout), then runs
+// the handshake in a short-lived goroutine: at most
+// TLSOptions.HandshakeConcurrency compute at once, and one waiting for the
+// client holds no place. Records the handshake writes, and its end, come
+// back to the loop through one task, in order. Afterwards everything is on
+// the loop: OnTraffic decrypts the buffered records (the adapter answers
+// crypto/tls with a temporary error when gnet holds no more, and crypto/tls
+// carries on with the partial record next time), the plaintext goes through
+// the same request-head and frame parser as a plain connection, and a flush
+// encrypts its whole batch of frames in order and writes the records with
+// one system call. A plain connection pays a nil check for all this.
+//
 // # Timers
 //
 // There is no time.Timer per connection. One ticker goroutine asks every loop

@@ -112,7 +112,7 @@ func FuzzFrames(f *testing.F) {
 		for _, p := range pieces(in, cut1, cut2) {
 			c.trySend(p)
 		}
-		_ = c.nc.CloseWrite()
+		_ = c.tcp().CloseWrite()
 		c.expectUpgrade()
 		checkServerOutput(t, c)
 		_ = c.nc.Close()

@@ -23,8 +23,8 @@ func TestOnCloseOnce(t *testing.T) {
 	}
 	endings := []ending{
 		{"abrupt close", func(c *wsClient) { _ = c.nc.Close() }, CloseAbnormal},
-		{"reset", func(c *wsClient) { _ = c.nc.SetLinger(0); _ = c.nc.Close() }, CloseAbnormal},
-		{"half close", func(c *wsClient) { _ = c.nc.CloseWrite(); c.expectEOF() }, CloseAbnormal},
+		{"reset", func(c *wsClient) { _ = c.tcp().SetLinger(0); _ = c.nc.Close() }, CloseAbnormal},
+		{"half close", func(c *wsClient) { _ = c.tcp().CloseWrite(); c.expectEOF() }, CloseAbnormal},
 		{"close handshake", func(c *wsClient) {
 			c.send(closeMsg(CloseNormal, "bye"))
 			c.expectClose(CloseNormal)

@@ -69,9 +69,6 @@ func reserveAddr(addr string, shared bool) (reservation, error) {
 	}
 	var once sync.Once
 	release := func() { once.Do(func() { _ = unix.Close(fd) }) }
-	if !shared {
-		release() // it must not stand in the way of the loops' listeners
-	}
 	host := ""
 	if ta.IP != nil {
 		host = ta.IP.String()
@@ -106,4 +103,46 @@ func probe(family int, sa unix.Sockaddr, v6only, shared bool) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// reserveListeners reserves the plain address (empty: none) and the TLS
+// one, and returns the addresses to hand gnet. Exclusive probes are closed
+// here, after every address has its port (two ":0" addresses must not get
+// the same one), so that they do not stand in the way of the loops'
+// listeners; shared ones are held until OnBoot (s.release).
+func (s *Server) reserveListeners(addr string) ([]string, error) {
+	var held []reservation
+	release := func() {
+		for _, r := range held {
+			r.release()
+		}
+	}
+	reserve := func(a string) (string, error) {
+		r, err := reserveAddr(a, s.opts.ReusePort)
+		if err != nil {
+			return "", err
+		}
+		held = append(held, r)
+		return r.addr, nil
+	}
+	plain, tlsAddr := "", ""
+	var err error
+	if addr != "" {
+		plain, err = reserve(addr)
+	}
+	if err == nil && s.tls != nil {
+		tlsAddr, err = reserve(s.opts.TLS.Addr)
+	}
+	var addrs []string
+	if err == nil {
+		addrs, err = s.listenAddrs(plain, tlsAddr)
+	}
+	if err != nil || !s.opts.ReusePort {
+		release()
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.plain, s.release = plain, release
+	return addrs, nil
 }

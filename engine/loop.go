@@ -14,6 +14,7 @@ type loop struct {
 	conns []*Conn // every open socket of the loop, for the timer sweep
 	up    *upgrader
 	stats LoopStats
+	tls   tlsScratch
 }
 
 func (l *loop) add(c *Conn) {

@@ -49,6 +49,10 @@ type Options struct {
 	// Admission configures the refusals before an upgrade: origins,
 	// per-IP connect rate, Retry-After (see Admission).
 	Admission Admission
+	// TLS, when set, adds a wss:// listener on the same event loops (see
+	// TLSOptions). HandshakeTimeout then bounds the TLS handshake and,
+	// separately, the request head that follows it.
+	TLS *TLSOptions
 }
 
 // Option changes Options; New applies them in order.
@@ -87,6 +91,9 @@ func (o *Options) withDefaults() (Options, error) {
 		r.Logger = slog.Default()
 	}
 	r.Admission.withDefaults()
+	if err := r.tlsDefaults(); err != nil {
+		return r, err
+	}
 	if r.HandshakeTimeout < 0 || r.CloseTimeout < 0 {
 		return r, fmt.Errorf("%w: handshake and close timeouts must be positive", ErrBadOptions)
 	}

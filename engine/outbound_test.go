@@ -213,7 +213,7 @@ func TestClosingDoesNotBuffer(t *testing.T) {
 		}
 	})
 	c.send(closeMsg(CloseNormal, "")) // swallowed by the huge frame
-	_ = c.nc.CloseWrite()
+	_ = c.tcp().CloseWrite()
 	c.expectEOF()
 	if code := rec.waitClose(t, sc); code != 4003 {
 		t.Fatalf("OnClose code %d", code)

@@ -67,7 +67,10 @@ func (c *Conn) reject(resp []byte) {
 	c.srv.adm.count(resp)
 	c.state = stateClosing
 	c.deadline = c.srv.now() + int64(c.srv.opts.CloseTimeout)
-	_, _ = c.gc.Write(resp)
+	c.writeRaw(resp)
+	if c.tls != nil {
+		c.tls.closeNotify()
+	}
 	if c.state == stateClosing && c.gc.OutboundBuffered() == 0 {
 		_ = unix.Shutdown(c.gc.Fd(), unix.SHUT_WR)
 	}
@@ -263,6 +266,6 @@ func (c *Conn) onClose(p []byte) {
 	if code != CloseNoStatus {
 		reply = closeFrame(code, "")
 	}
-	_, _ = c.gc.Write(reply)
+	c.writeRaw(reply)
 	c.closeNow()
 }

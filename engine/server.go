@@ -25,7 +25,10 @@ type Server struct {
 	release func()
 
 	eng     gnet.Engine
-	addr    net.Addr
+	plain   string   // the plain listener's address as given to Serve
+	addr    net.Addr // the plain listener's bound address
+	tls     *tlsServer
+	tlsAddr net.Addr // the TLS listener's bound address
 	ready   chan struct{}
 	stop    chan struct{}
 	stopped atomic.Bool
@@ -41,6 +44,11 @@ type Stats struct {
 	Upgrades      atomic.Int64 // successful upgrades since start
 	Rejected      atomic.Int64 // HTTP refusals (400, 431, 503…) since start
 	SlowConsumers atomic.Int64 // 4008 closes since start
+
+	TLSHandshaking atomic.Int64 // TLS handshakes in their goroutines now
+	TLSHandshakes  atomic.Int64 // completed TLS handshakes since start
+	TLSResumed     atomic.Int64 // of those, resumed sessions
+	TLSFailed      atomic.Int64 // TLS connections closed before their handshake completed
 }
 
 // New returns a Server that calls h. It does not listen until Serve.
@@ -55,25 +63,29 @@ func New(h Handler, opts ...Option) (*Server, error) {
 	}
 	s := &Server{h: h, opts: o, ready: make(chan struct{}), stop: make(chan struct{}),
 		loops: make(map[gnet.EventLoop]*loop)}
+	if o.TLS != nil {
+		s.tls = newTLSServer(o.TLS)
+	}
 	s.clock.Store(time.Now().UnixNano())
 	s.adm = newAdmission(&s.opts)
 	return s, nil
 }
 
-// Serve listens on addr (host:port) and runs the event loops until Stop. It
-// returns ErrStopped if the loops end without Stop being called.
+// Serve listens on addr (host:port), and on Options.TLS.Addr when TLS is
+// configured, and runs the event loops until Stop. An empty addr serves
+// TLS alone. It returns ErrStopped if the loops end without Stop being
+// called.
 func (s *Server) Serve(addr string) error {
-	res, err := reserveAddr(addr, s.opts.ReusePort) // see listen.go
+	addrs, err := s.reserveListeners(addr) // see listen.go
 	if err != nil {
 		close(s.ready)
 		return err
 	}
-	s.release = res.release
-	defer res.release()
-	err = gnet.Run(s, "tcp://"+res.addr,
+	defer s.release()
+	err = gnet.Rotate(s, addrs,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.opts.Loops),
-		gnet.WithReusePort(true),
+		gnet.WithReusePort(true), // a listener per loop: see listen.go
 		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.opts.Logger}),
@@ -92,8 +104,13 @@ func (s *Server) Serve(addr string) error {
 // Ready is closed once the listener is bound (or Serve failed).
 func (s *Server) Ready() <-chan struct{} { return s.ready }
 
-// Addr is the bound listener address, valid after Ready; nil if Serve failed.
+// Addr is the bound listener address, valid after Ready; nil if Serve failed
+// or serves TLS alone.
 func (s *Server) Addr() net.Addr { return s.addr }
+
+// TLSAddr is the bound TLS listener address, valid after Ready; nil if
+// Serve failed or TLS is not configured.
+func (s *Server) TLSAddr() net.Addr { return s.tlsAddr }
 
 // Stats returns the engine's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
@@ -117,11 +134,12 @@ func (s *Server) now() int64 { return s.clock.Load() }
 func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
 	s.release()
-	if fd, err := eng.Dup(); err == nil {
-		if sa, err := unix.Getsockname(fd); err == nil {
-			s.addr = sockaddrToTCP(sa)
-		}
-		_ = unix.Close(fd)
+	if s.plain != "" {
+		s.addr = boundAddr(eng, s.plain)
+	}
+	if s.tls != nil {
+		s.tlsAddr = boundAddr(eng, s.tls.listen)
+		s.tls.bound, _ = s.tlsAddr.(*net.TCPAddr)
 	}
 	go s.tick()
 	close(s.ready)
@@ -137,8 +155,15 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &Conn{gc: gc, srv: s, loop: l, deadline: s.now() + int64(s.opts.HandshakeTimeout)}
 	gc.SetContext(c)
 	l.add(c)
+	if s.tls != nil && s.tls.isTLS(gc) {
+		c.tls = newTLSConn(c)
+	}
 	switch v, resp := s.adm.admit(gc.RemoteAddr(), s.stats.Conns.Add(1), s.now()); v {
 	case refused:
+		if c.tls != nil { // no TLS spent on a refusal: close at once
+			s.stats.Rejected.Add(1)
+			return nil, gnet.Close
+		}
 		c.reject(resp)
 	case dropped:
 		return nil, gnet.Close
@@ -150,6 +175,10 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 // buffer, keeps what is incomplete, and flushes what the handler wrote.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*Conn)
+	if c.tls != nil {
+		c.tls.onTraffic()
+		return gnet.None
+	}
 	if c.need > gc.InboundBuffered() {
 		return gnet.None // a large frame is still arriving: don't re-Peek it
 	}
@@ -178,6 +207,9 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c.closed.Store(true)
 	c.loop.remove(c)
 	c.frag = nil
+	if c.tls != nil {
+		c.tls.onClose()
+	}
 	s.stats.Conns.Add(-1)
 	if c.upgraded {
 		s.stats.Upgraded.Add(-1)

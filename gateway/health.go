@@ -60,6 +60,10 @@ type statsDoc struct {
 	Goroutines  int    `json:"goroutines"`
 	RSS         int64  `json:"rss"`
 
+	TLSHandshakes int64 `json:"tls_handshakes"`
+	TLSResumed    int64 `json:"tls_resumed"`
+	TLSFailed     int64 `json:"tls_failed"`
+
 	TimeMs          int64            `json:"time_ms"`
 	UptimeS         float64          `json:"uptime_s"`
 	Draining        bool             `json:"draining"`
@@ -113,6 +117,7 @@ func writeStats(w http.ResponseWriter, ctx context.Context, g *Gateway, srv *eng
 	d := statsDoc{Connections: st.Conns.Load(), Upgraded: st.Upgraded.Load(), Users: g.hub.UserCount(),
 		Sessions: g.hub.SessionCount(), HeapAlloc: ms.HeapAlloc, HeapInuse: ms.HeapInuse, Sys: ms.Sys,
 		Goroutines: runtime.NumGoroutine(), RSS: rssBytes(),
+		TLSHandshakes: st.TLSHandshakes.Load(), TLSResumed: st.TLSResumed.Load(), TLSFailed: st.TLSFailed.Load(),
 		TimeMs: time.Now().UnixMilli(), UptimeS: time.Since(g.ops.started).Seconds(),
 		Draining: srv.Draining(), MaxConns: srv.Options().MaxConns,
 		States: map[string]int64{"handshaking": cs.handshaking, "unauthenticated": cs.unauthenticated,

@@ -21,6 +21,7 @@ import (
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/tlscert"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
 )
@@ -32,6 +33,8 @@ func main() {
 			os.Exit(cmdToken(os.Args[2:]))
 		case "passwd":
 			os.Exit(cmdPasswd(os.Args[2:]))
+		case "devcert":
+			os.Exit(cmdDevcert(os.Args[2:]))
 		}
 	}
 	os.Exit(run(os.Args[1:]))
@@ -75,6 +78,8 @@ type app struct {
 	drain      gateway.DrainConfig
 	fds        fdBudget
 	closeStore func() error
+	certs      *tlscert.Store // nil without TLS
+	watch      time.Duration  // how often the certificate files are checked
 }
 
 func build(o *options, log *slog.Logger) (*app, error) {
@@ -109,6 +114,11 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		am.Close()
 		return nil, errors.Join(err, closeStore())
 	}
+	tlsOpts, certs, err := o.tls.build(log)
+	if err != nil {
+		am.Close()
+		return nil, errors.Join(err, closeStore())
+	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
 		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus)})
@@ -120,7 +130,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		Loops: o.loops, MaxConns: fds.maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
-		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds),
+		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds), TLS: tlsOpts,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
@@ -131,7 +141,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		}
 	}
 	a := &app{auth: am, bus: bus, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
-		fds: fds, closeStore: closeStore}
+		fds: fds, closeStore: closeStore, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -148,6 +158,13 @@ func (a *app) serve(log *slog.Logger) int {
 		log.Info("gateway listening", "ws", a.srv.Addr().String(), "loops", a.srv.Options().Loops,
 			"max_conns", a.srv.Options().MaxConns)
 	}
+	if a.srv.TLSAddr() != nil {
+		log.Info("gateway listening", "wss", a.srv.TLSAddr().String(),
+			"handshake_concurrency", a.srv.Options().TLS.HandshakeConcurrency)
+	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watchCert(watchCtx, a.certs, a.watch, log)
 	if a.http != nil {
 		ln, err := net.Listen("tcp", a.http.Addr)
 		if err != nil {
@@ -165,7 +182,7 @@ wait:
 		select {
 		case s := <-sig:
 			if s == syscall.SIGHUP {
-				a.reloadKeys(log)
+				a.reload(log)
 				continue
 			}
 			log.Info("stopping", "signal", s.String())
@@ -192,6 +209,13 @@ func (a *app) close() {
 	_ = errors.Join(closeAll(a.auth, a.hub), a.closeStore())
 }
 
+// reload rereads what SIGHUP rereads: the -jwt-keys file and the TLS
+// certificate.
+func (a *app) reload(log *slog.Logger) {
+	a.reloadKeys(log)
+	reloadCert(a.certs, log)
+}
+
 // drainUntil drains the sessions (see gateway.Drain); a second signal cuts
 // it short.
 func (a *app) drainUntil(sig <-chan os.Signal, log *slog.Logger) {
@@ -202,7 +226,7 @@ func (a *app) drainUntil(sig <-chan os.Signal, log *slog.Logger) {
 			select {
 			case s := <-sig:
 				if s == syscall.SIGHUP {
-					a.reloadKeys(log)
+					a.reload(log)
 					continue
 				}
 				cancel()

@@ -23,6 +23,7 @@ type options struct {
 	check                      bool
 	prod                       prodOptions    // production flags: see prod.go
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
+	tls                        tlsOptions     // -tls-addr and friends: see tls.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -36,7 +37,7 @@ type options struct {
 func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
 	fs.SetOutput(w)
-	fs.StringVar(&o.addr, "addr", ":8080", "WebSocket listen address (host:port)")
+	fs.StringVar(&o.addr, "addr", ":8080", "WebSocket listen address (host:port); empty disables plain ws:// (with -tls-addr)")
 	fs.StringVar(&o.httpAddr, "http-addr", ":8081", "HTTP API and health listen address; empty disables it")
 	fs.StringVar(&o.jwtSecret, "jwt-secret", "", "HS256 secret, at least 32 bytes (env GATEWAY_JWT_SECRET); prefer -jwt-secret-file")
 	fs.StringVar(&o.jwtSecretFile, "jwt-secret-file", "", "file holding the HS256 secret (mode 0600)")
@@ -58,15 +59,17 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.prod.bind(fs)
 	o.tokenFlags(fs)
 	o.cluster.bind(fs)
+	o.tls.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
   gateway token -sub USER [-ttl 1h] [-did DEVICE]
                                            print an access token signed with the gateway's secret
   gateway passwd USER                      read a password on stdin, print an htpasswd bcrypt line
+  gateway devcert [-dir DIR] [-hosts H,...] write a development CA and a certificate it signed
 
-Clients connect to ws://HOST:PORT/?token=JWT&device_id=ID&platform=NAME, or without a
-token and log in with cmd 1001 (see PROTOCOL.md). Flags:
+Clients connect to ws://HOST:PORT/?token=JWT&device_id=ID&platform=NAME (wss:// on
+-tls-addr), or without a token and log in with cmd 1001 (see PROTOCOL.md). Flags:
 `)
 		fs.PrintDefaults()
 	}
@@ -87,6 +90,9 @@ func (o *options) parse(args []string, w io.Writer) error {
 	o.cluster.fromEnv()
 	if o.shards <= 0 || o.shards&(o.shards-1) != 0 {
 		return fmt.Errorf("-shards must be a power of two, got %d", o.shards)
+	}
+	if err := o.tls.check(o.addr); err != nil {
+		return err
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return fmt.Errorf("-log-format must be text or json, got %q", o.logFormat)
