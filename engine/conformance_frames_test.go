@@ -3,10 +3,11 @@ package engine
 import (
 	"bytes"
 	"fmt"
+	"testing"
 )
 
-// Autobahn families 1 to 5: framing, ping/pong, reserved bits, opcodes,
-// fragmentation.
+// Autobahn families 1 to 5 and 10: framing, ping/pong, reserved bits,
+// opcodes, fragmentation, auto-fragmentation.
 
 // framingCases: family 1. Text and binary of every length-encoding
 // boundary up to the limit (65536 = confMaxMessage is 1.1.7), in one
@@ -113,6 +114,15 @@ func reservedBitsCases() []ccase {
 		{id: "3.x", name: "pong with RSV = 1", send: [][]byte{withRSV(1, OpPong, nil)}, close: CloseProtocolError},
 		{id: "3.x", name: "continuation with RSV = 2", send: [][]byte{frag(false, OpText, []byte("a")),
 			cframe{fin: true, rsv: 2, op: OpContinuation, payload: []byte("b")}.bytes()}, close: CloseProtocolError},
+		{id: "3.x", name: "permessage-deflate offered: not negotiated, RSV1 still fails", close: CloseProtocolError,
+			script: func(t *testing.T, c *wsClient) {
+				d := dialRaw(t, c.nc.RemoteAddr())
+				d.send(d.request("/", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"))
+				if ext := d.expectUpgrade().Header.Get("Sec-WebSocket-Extensions"); ext != "" {
+					t.Fatalf("server negotiated %q", ext)
+				}
+				c.send(withRSV(4, OpText, []byte("compressed?")))
+			}},
 	}
 }
 
@@ -202,5 +212,15 @@ func fragmentationCases() []ccase {
 			close: CloseProtocolError},
 		{id: "5.x", name: "new binary message inside a text one", send: [][]byte{frag(false, OpText, f1), msg(OpBinary, f2)},
 			close: CloseProtocolError},
+	}
+}
+
+// miscCases: family 10. A client may cut a message into fragments of any
+// size (10.1.1: 1300 bytes).
+func miscCases() []ccase {
+	p := asciiPayload(confMaxMessage)
+	return []ccase{
+		{id: "10.1.1", name: "text of 65536 bytes in 1300-byte fragments", send: fragments(OpText, p, 1300),
+			want: []wsFrame{echo(OpText, p)}},
 	}
 }

@@ -31,6 +31,7 @@ func TestConformance(t *testing.T) {
 		{"7", "close", testOptions, closeCases},
 		{"9", "limits at -max-message-size", testOptions, limitCases},
 		{"9", "large messages (cmd/echo's limits)", bigOptions, bigMessageCases},
+		{"10", "auto-fragmentation", testOptions, miscCases},
 	} {
 		var passed, total int
 		t.Run(fam.id+" "+fam.name, func(t *testing.T) {
