@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients interop clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -47,6 +47,13 @@ cover:
 # a real gateway (needs python3-websockets and chromium; .ci/run installs them).
 seed-clients: build
 	./scripts/seed-clients.sh
+
+# Independent clients against a real gateway: Python websockets, Node ws
+# (npm-installed into the ignored node_modules when missing) and headless
+# Chromium's WebSocket (needs python3-websockets, node/npm and chromium;
+# .ci/run installs them).
+interop: build
+	./scripts/interop.sh
 
 clean:
 	rm -rf $(BIN) cover.out
