@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -99,7 +100,7 @@ func hostileFrames(t *testing.T, st *stack) {
 		})
 	}
 	for seed := range uint64(20) {
-		t.Run("random bytes", func(t *testing.T) {
+		t.Run(fmt.Sprintf("random bytes, seed %d", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			in := make([]byte, 4<<10)
 			for i := range in {
