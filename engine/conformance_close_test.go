@@ -1,8 +1,16 @@
 package engine
 
 import (
+	"bufio"
+	"encoding/binary"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Autobahn families 7 (close handshake) and 9 (limits and large messages).
@@ -56,7 +64,84 @@ func closeCases() []ccase {
 		cs = append(cs, ccase{id: fmt.Sprintf("7.13.%d", i+1), name: fmt.Sprintf("close code %d", code),
 			send: [][]byte{closeMsg(code, "")}, close: CloseProtocolError})
 	}
-	return cs
+	return append(cs, ccase{id: "7.x", name: "every close code 0 to 5000, and 65535", script: everyCloseCode})
+}
+
+// everyCloseCode sends every close code from 0 to 5000, and 65535, each on
+// a connection of its own (eight at a time), and expects the code echoed
+// where RFC 6455 and the IANA registry allow a peer to send it (1000–1003,
+// 1007–1014, 3000–4999), 1002 elsewhere, and the end of the connection.
+func everyCloseCode(t *testing.T, c *wsClient) {
+	codes := make(chan uint16)
+	go func() {
+		for code := 0; code <= 5000; code++ {
+			codes <- uint16(code)
+		}
+		codes <- 65535
+		close(codes)
+	}()
+	var mu sync.Mutex
+	var failed []string
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for code := range codes {
+				if err := closeWithCode(c.nc.RemoteAddr(), code); err != nil {
+					mu.Lock()
+					failed = append(failed, fmt.Sprintf("close %d: %v", code, err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Fatalf("%d codes answered wrongly, first: %s", len(failed), strings.Join(failed[:min(len(failed), 5)], "; "))
+	}
+}
+
+// closeWithCode upgrades a new connection to addr, sends a close frame with
+// code and checks the answer; it returns what went wrong. It may run on any
+// goroutine: it never calls the testing.T.
+func closeWithCode(addr net.Addr, code uint16) error {
+	nc, err := net.DialTimeout("tcp", addr.String(), testWait)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(testWait))
+	key := "dGhlIHNhbXBsZSBub25jZQ=="
+	br := bufio.NewReader(nc)
+	if _, err := nc.Write(cat(upgradeHead("/", key), closeMsg(code, ""))); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		return fmt.Errorf("upgrade: %v %v", resp, err)
+	}
+	want := code
+	valid := code >= 1000 && code <= 1003 || code >= 1007 && code <= 1014 || code >= 3000 && code <= 4999
+	if !valid {
+		want = CloseProtocolError
+	}
+	f, err := readServerFrame(br)
+	switch {
+	case err != nil:
+		return err
+	case f.op != OpClose || len(f.payload) < 2 || binary.BigEndian.Uint16(f.payload) != want:
+		return fmt.Errorf("got op %d payload % x, want close %d", f.op, f.payload, want)
+	case valid && len(f.payload) != 2:
+		return fmt.Errorf("echoed close has a reason: %q", f.payload[2:])
+	}
+	if !valid {
+		_, _ = nc.Write(closeMsg(want, ""))
+	}
+	if n, err := io.Copy(io.Discard, br); n > 0 || err != nil && !isReset(err) {
+		return fmt.Errorf("after the close: %d bytes, %v", n, err)
+	}
+	return nil
 }
 
 // limitCases: family 9 at the default -max-message-size (64 KiB): a
