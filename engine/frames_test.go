@@ -76,3 +76,39 @@ func TestCloseReplyAfterViolation(t *testing.T) {
 		t.Fatalf("OnClose code %d, want %d", got, CloseProtocolError)
 	}
 }
+
+// TestUnframeableLength: after a frame length with the top bit set nothing
+// in the stream can be recognised as the peer's close, so the server
+// closes the connection right after its close frame instead of waiting
+// CloseTimeout (an hour here) for a reply it would skip as payload.
+func TestUnframeableLength(t *testing.T) {
+	o := testOptions()
+	o.CloseTimeout = time.Hour
+	rec := newRecorder(true)
+	srv := startServer(t, rec, o)
+	for _, tc := range []struct {
+		name string
+		in   []byte
+	}{
+		{"2^63", []byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}},
+		{"2^64-1 after an echo", cat(msg(OpText, []byte("first")),
+			[]byte{0x81, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4}, closeMsg(CloseNormal, ""))},
+		{"2^63 while closing", cat(cframe{fin: true, op: OpText, noMask: true}.bytes(),
+			[]byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, sc := open(t, srv, rec)
+			c.send(tc.in)
+			if f := c.mustFrame(); f.op == OpText {
+				c.expectClose(CloseProtocolError)
+			} else if f.op != OpClose {
+				t.Fatalf("got op %d", f.op)
+			}
+			c.expectEOF()
+			if got := rec.waitClose(t, sc); got != CloseProtocolError {
+				t.Fatalf("OnClose code %d, want %d", got, CloseProtocolError)
+			}
+			drainMsgs(rec)
+		})
+	}
+}
