@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo interop-wss clean
+.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo interop interop-wss clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -64,6 +64,13 @@ cluster-demo:
 # Needs python3-websockets, node/npm (ws goes into node_modules/), chromium.
 interop-wss: build
 	./scripts/interop-wss.sh
+
+# Independent clients against a real gateway: Python websockets, Node ws
+# (npm-installed into the ignored node_modules when missing) and headless
+# Chromium's WebSocket (needs python3-websockets, node/npm and chromium;
+# .ci/run installs them).
+interop: build
+	./scripts/interop.sh
 
 clean:
 	rm -rf $(BIN) cover.out

@@ -96,6 +96,12 @@ func (c *Conn) readFrames(buf []byte) int {
 			if c.state == stateOpen {
 				c.fail(code, reason) // later frames are read in closing state
 			}
+			if h.length>>63 != 0 {
+				// No frame boundary follows such a length: the peer's
+				// close could never be seen, so don't wait for it.
+				c.closeNow()
+				return len(buf)
+			}
 			continue
 		}
 		if c.state == stateClosing {
