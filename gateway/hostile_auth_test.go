@@ -28,6 +28,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -61,10 +62,7 @@ func hostileTokens(t *testing.T, st *stack, keys *attackerKeys) {
 		return s
 	}
 	unsigned := func(alg string) string { return encodeJWT(t, map[string]any{"alg": alg, "typ": "JWT"}, alice) + "." }
-	refresh, _, err := st.auth.IssueRefresh("alice", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	refresh := loginRefreshToken(t, st, "alice", "alice123")
 	const invalid, expired = protocol.MsgTokenInvalid, protocol.MsgTokenExpiredHello
 	for _, tc := range []struct {
 		name, token, query string
@@ -343,4 +341,24 @@ func postJSON(t *testing.T, api *httptest.Server, path, body string) (int, strin
 		t.Fatalf("POST %s: %q: %v", path, raw, err)
 	}
 	return resp.StatusCode, r.ErrMsg
+}
+
+// loginRefreshToken logs user in through the auth manager and returns the
+// (opaque) refresh token it issued.
+func loginRefreshToken(t *testing.T, st *stack, user, pass string) string {
+	t.Helper()
+	type result struct {
+		res auth.LoginResult
+		err error
+	}
+	done := make(chan result, 1)
+	if err := st.auth.Login(auth.LoginRequest{Username: user, Password: pass},
+		func(res auth.LoginResult, err error) { done <- result{res, err} }); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.res.RefreshToken == "" {
+		t.Fatalf("login %s: %v", user, r.err)
+	}
+	return r.res.RefreshToken
 }
