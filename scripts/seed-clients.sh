@@ -30,7 +30,7 @@ timeout 8 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-fir
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0 \
   "file://$tmp/page.html" >/dev/null 2>"$tmp/chromium.log" || true  # runs until the timeout
-grep -o 'CONSOLE.*' "$tmp/chromium.log" | sed 's/, source:.*//' || true
+grep -o 'CONSOLE.*' "$tmp/chromium.log" | sed 's/, source:.*//; s/\("\(access\|refresh\)_token":"\)[^"]*/\1<redacted>/g' || true
 for want in '"Authentication successful: Connected and authenticated successfully"' \
             '"WebSocket connected, sending login..."' '"Login successful"'; do
   if ! grep -qF "$want" "$tmp/chromium.log"; then
