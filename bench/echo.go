@@ -38,12 +38,16 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 	e.r = newRunner("echo", cfg, cfg.Hello)
 	e.r.connectAll(ctx, e.body)
 
-	e.started.Store(true)
-	for _, c := range e.r.openConns() {
-		e.kick(c)
+	var held time.Duration
+	if e.r.sync(ctx, StageConnected) {
+		e.started.Store(true)
+		for _, c := range e.r.openConns() {
+			e.kick(c)
+		}
+		held = e.r.hold(ctx, cfg.Duration)
 	}
-	held := e.r.hold(ctx, cfg.Duration)
 	e.stopped.Store(true)
+	e.r.sync(ctx, StageHeld)
 	e.r.closeAll()
 	msgs := e.r.msgsIn.Load() // echoes taken before the stop was seen
 
@@ -56,9 +60,7 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 	if s := held.Seconds(); s > 0 {
 		rep.Echo.Rate = float64(msgs) / s
 	}
-	if s := e.rtt.summary(); s.Count > 0 {
-		rep.Latency[LatencyRTT] = s
-	}
+	rep.addLatency(LatencyRTT, &e.rtt)
 	return rep, nil
 }
 

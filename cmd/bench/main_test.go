@@ -37,7 +37,7 @@ func TestRun(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var out, errOut bytes.Buffer
-			code := run(tc.args, &out, &errOut)
+			code := run(tc.args, strings.NewReader(""), &out, &errOut)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tc.wantCode, errOut.String())
 			}
