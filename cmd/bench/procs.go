@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/imgate/gateway/bench"
 )
@@ -26,12 +27,27 @@ func childCommand(args []string, n int, stderr io.Writer) func(k int) *exec.Cmd 
 	if err != nil {
 		self = os.Args[0]
 	}
+	if _, isFile := stderr.(*os.File); !isFile {
+		stderr = &lockedWriter{w: stderr} // exec copies each child's stderr on its own goroutine
+	}
 	return func(k int) *exec.Cmd {
 		a := append(append([]string(nil), args...), childFlag, fmt.Sprintf("%d/%d", k, n))
 		cmd := exec.Command(self, a...)
 		cmd.Stderr = stderr
 		return cmd
 	}
+}
+
+// lockedWriter serializes writes to w. Safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // parseChild reads "k/n".
