@@ -45,6 +45,7 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	e.peers = e.r.openConns()
 	var held time.Duration
 	if e.r.sync(ctx, StageConnected) {
+		e.r.markLoad(0)
 		close(e.start)
 		held = e.r.hold(ctx, cfg.Duration)
 	}
@@ -52,12 +53,14 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	e.senders.Wait()
 	e.r.sync(ctx, StageHeld)
 	e.drain(ctx)
+	e.r.markLoad(1)
 	e.r.sync(ctx, StageDrained)
 	e.r.closeAll()
 
 	rep := e.r.report()
 	rep.HoldSeconds = held.Seconds()
 	rep.Chat = e.report(held)
+	rep.Server = e.r.serverLoad(rep.Chat.Delivered)
 	rep.addLatency(LatencyAck, &e.ack)
 	rep.addLatency(LatencyE2E, &e.e2e)
 	return rep, nil

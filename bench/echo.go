@@ -40,6 +40,7 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 
 	var held time.Duration
 	if e.r.sync(ctx, StageConnected) {
+		e.r.markLoad(0)
 		e.started.Store(true)
 		for _, c := range e.r.openConns() {
 			e.kick(c)
@@ -47,6 +48,7 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 		held = e.r.hold(ctx, cfg.Duration)
 	}
 	e.stopped.Store(true)
+	e.r.markLoad(1)
 	e.r.sync(ctx, StageHeld)
 	e.r.closeAll()
 	msgs := e.r.msgsIn.Load() // echoes taken before the stop was seen
@@ -61,6 +63,7 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Echo.Rate = float64(msgs) / s
 	}
 	rep.addLatency(LatencyRTT, &e.rtt)
+	rep.Server = e.r.serverLoad(msgs)
 	return rep, nil
 }
 

@@ -46,6 +46,8 @@ var (
 	// ErrChild means a child process of a -procs run failed or broke the
 	// parent-child protocol.
 	ErrChild = errors.New("bench: child process failed")
+	// ErrProcFormat means /proc/PID/stat or /proc/PID/io could not be read.
+	ErrProcFormat = errors.New("bench: unexpected /proc format")
 	// ErrNoRSS means /proc/PID/status had no readable VmRSS line.
 	ErrNoRSS = errors.New("bench: no VmRSS line in /proc status")
 )

@@ -38,6 +38,9 @@ func Merge(reps []*Report) (*Report, error) {
 		if out.Stats == nil {
 			out.Stats = r.Stats
 		}
+		if out.Server == nil {
+			out.Server = r.Server
+		}
 		for _, n := range r.Notes {
 			out.Notes = append(out.Notes, fmt.Sprintf("report %d: %s", i+1, n))
 		}

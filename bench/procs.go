@@ -87,6 +87,7 @@ type parent struct {
 	released int           // stages passed
 	mem      *MemoryReport // server memory, sampled here
 	stats    *StatsReport
+	load     [2]procSample // echo, chat: server at the start and end of the measurement
 	notes    []string
 }
 
@@ -252,7 +253,16 @@ func (p *parent) maybeRelease(ctx context.Context) {
 
 // onStage samples what the parent measures for the run at a stage.
 func (p *parent) onStage(ctx context.Context, stage string, live int64) {
-	if p.stats == nil { // only idle samples
+	if len(p.cfg.ServerPIDs) > 0 {
+		now := time.Now().UnixNano()
+		switch {
+		case stage == StageConnected:
+			p.load[0] = sampleProcs(p.cfg.ServerPIDs, now)
+		case stage == StageHeld && p.name == "echo", stage == StageDrained && p.name == "chat":
+			p.load[1] = sampleProcs(p.cfg.ServerPIDs, now)
+		}
+	}
+	if p.stats == nil { // only idle samples memory
 		return
 	}
 	switch stage {
@@ -320,6 +330,15 @@ func (p *parent) finish() (*Report, error) {
 		return nil, err
 	}
 	rep.Procs = p.n
+	rep.Server = nil
+	if p.load[0].at != 0 && p.load[1].at != 0 {
+		switch {
+		case rep.Echo != nil:
+			rep.Server = serverLoad(p.load[0], p.load[1], rep.Echo.Messages)
+		case rep.Chat != nil:
+			rep.Server = serverLoad(p.load[0], p.load[1], rep.Chat.Delivered)
+		}
+	}
 	rep.Notes = append(rep.Notes, p.notes...)
 	rep.Notes = append(rep.Notes, failed...)
 	if p.stats != nil {

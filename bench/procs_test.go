@@ -84,7 +84,7 @@ func TestRunProcs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			spec := childSpec{Scenario: name, URL: srv.url, Conns: conns, N: procs, Inflight: 2}
 			cfg := testConfig(srv.url, conns)
-			cfg.ServerPIDs, cfg.StatsURL = []int{os.Getpid()}, stats.URL
+			cfg.ServerPIDs, cfg.StatsURL = []int{os.Getpid()}, stats.URL // the server is this process
 			var lines []string
 			cfg.Progress = progressFunc(func(s string) { lines = append(lines, s) })
 			rep, err := RunProcs(context.Background(), name, cfg, procs, testCommand(t, spec))
@@ -118,11 +118,17 @@ func checkProcsScenario(t *testing.T, name string, rep *Report) {
 		if e.Messages == 0 || e.Unexpected != rep.Connected || rep.Latency[LatencyRTT].Count != e.Messages {
 			t.Fatalf("echo %+v rtt %+v", e, rep.Latency[LatencyRTT])
 		}
+		if s := rep.Server; s == nil || s.Messages != e.Messages || s.ReadSyscalls == 0 || s.Error != "" {
+			t.Fatalf("server load %+v", s)
+		}
 	case "chat":
 		c := rep.Chat
 		if c.Sent == 0 || c.Acked != c.Sent || c.Delivered != c.Acked || c.Lost != 0 || c.Duplicates != 0 || c.Foreign != 0 ||
 			rep.Latency[LatencyE2E].Count != c.Delivered || rep.Latency[LatencyAck].Count != c.Acked {
 			t.Fatalf("chat %+v latency %+v", c, rep.Latency)
+		}
+		if s := rep.Server; s == nil || s.Messages != c.Delivered || s.WriteSyscalls == 0 || s.Error != "" {
+			t.Fatalf("server load %+v", s)
 		}
 	case "idle":
 		m := rep.Memory

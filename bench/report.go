@@ -48,6 +48,7 @@ type Report struct {
 	Echo        *EchoReport       `json:"echo,omitempty"`
 	Chat        *ChatReport       `json:"chat,omitempty"`
 	Memory      *MemoryReport     `json:"memory,omitempty"`
+	Server      *ServerLoad       `json:"server,omitempty"` // echo, chat: with server pids
 	Stats       *StatsReport      `json:"stats,omitempty"`
 	Interrupted bool              `json:"interrupted,omitempty"`
 	Notes       []string          `json:"notes,omitempty"`
@@ -122,6 +123,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	r.echoRows(p)
 	r.chatRows(p)
 	r.memoryRows(p)
+	r.serverRows(p)
 	r.statsRows(p)
 	if r.Interrupted {
 		p("interrupted\t yes\n")
@@ -172,6 +174,21 @@ func (r *Report) memoryRows(p func(string, ...any)) {
 	}
 	p("client RSS\t %s → %s (%s/conn)\n",
 		fmtBytes(float64(m.ClientBefore)), fmtBytes(float64(m.ClientAfter)), fmtBytes(m.ClientPerConn))
+}
+
+func (r *Report) serverRows(p func(string, ...any)) {
+	s := r.Server
+	if s == nil {
+		return
+	}
+	p("server CPU\t %.2fs in %.2fs (%.2f cores), %.0f msgs per CPU-second\n",
+		s.CPUSeconds, s.Seconds, s.CoresUsed, s.MsgsPerCPUSec)
+	p("server syscalls\t %d reads + %d writes for %d msgs = %.3f per msg\n",
+		s.ReadSyscalls, s.WriteSyscalls, s.Messages, s.SyscallsPerMsg)
+	p("server RSS\t %s → %s\n", fmtBytes(float64(s.RSSStart)), fmtBytes(float64(s.RSSEnd)))
+	if s.Error != "" {
+		p("server error\t %s\n", s.Error)
+	}
 }
 
 func (r *Report) latencyTable(w io.Writer) error {

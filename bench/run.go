@@ -72,6 +72,8 @@ type runner struct {
 	// return; body runs after.
 	onOpen func(*conn)
 
+	load [2]procSample // server processes at the start and end of the measurement
+
 	wg           sync.WaitGroup // one per connection goroutine
 	started      time.Time
 	connectTime  time.Duration
@@ -263,6 +265,23 @@ func (r *runner) progress() func() {
 		once.Do(func() { close(done) })
 		wg.Wait()
 	}
+}
+
+// markLoad samples the server processes (cfg.ServerPIDs) at the start
+// (i = 0) or end (i = 1) of the measurement phase.
+func (r *runner) markLoad(i int) {
+	if len(r.cfg.ServerPIDs) > 0 {
+		r.load[i] = sampleProcs(r.cfg.ServerPIDs, time.Now().UnixNano())
+	}
+}
+
+// serverLoad is the server's load between the two marks, nil without
+// server pids or marks.
+func (r *runner) serverLoad(messages int64) *ServerLoad {
+	if len(r.cfg.ServerPIDs) == 0 || r.load[0].at == 0 || r.load[1].at == 0 {
+		return nil
+	}
+	return serverLoad(r.load[0], r.load[1], messages)
 }
 
 // sync passes a stage to cfg.Sync; false (and the run marked interrupted)

@@ -40,49 +40,38 @@ binary() {
     *) echo "bin/peers/$1" ;;
   esac
 }
-# sample PID: "utime+stime(ticks) syscr syscw VmRSS(kB) VmHWM(kB)"
-sample() {
-  local cpu io rss hwm
-  cpu=$(awk '{print $14+$15}' "/proc/$1/stat")
-  io=$(awk '/^syscr|^syscw/ {printf "%s ", $2}' "/proc/$1/io")
-  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status")
-  hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$1/status")
-  echo "$cpu $io$rss $hwm"
-}
+# peak PID: VmHWM in kB (the highest RSS the server reached)
+peak() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 printf 'connections %s, %s in flight each, %s per run, servers: %s\n' "$conns" "$inflight" "$duration" "$servers"
 for round in $(seq "$rounds"); do
   for p in $payloads; do
     for s in $servers; do
       addr="127.0.0.1:$(port)"
-      "$(binary "$s")" -addr "$addr" 2>"$out/$s.log" &
+      "$(binary "$s")" -addr "$addr" >"$out/$s.log" 2>&1 &
       srv=$!
       wait_port "$addr"
-      before=$(sample "$srv")
       timeout 300 bin/bench echo -target "$addr" -conns "$conns" -inflight "$inflight" -payload "$p" \
-        -duration "$duration" -quiet -json "$out/$s-$p-$round.json" >"$out/$s-$p-$round.txt" ||
+        -duration "$duration" -server-pid "$srv" -quiet -json "$out/$s-$p-$round.json" >"$out/$s-$p-$round.txt" ||
         { echo "bench-peers: bench against $s failed:" >&2; cat "$out/$s-$p-$round.txt" >&2; exit 1; }
-      after=$(sample "$srv")
-      echo "$s $p $round $before $after" >>"$out/samples"
+      echo "$s $p $round $(peak "$srv")" >>"$out/samples"
       kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
     done
   done
 done
 
-/usr/bin/python3 - "$out" "$(getconf CLK_TCK)" <<'PY'
+/usr/bin/python3 - "$out" <<'PY'
 import json, statistics, sys
-out, hz = sys.argv[1], int(sys.argv[2])
+out = sys.argv[1]
 rows = {}
 for line in open(out + "/samples"):
-    s, p, r, c0, r0, w0, _, _, c1, r1, w1, rss, hwm = line.split()
+    s, p, r, hwm = line.split()
     rep = json.load(open(f"{out}/{s}-{p}-{r}.json"))
-    msgs, rate = rep["echo"]["messages"], rep["echo"]["msgs_per_sec"]
-    cpu = (int(c1) - int(c0)) / hz
+    srv = rep["server"]  # the server's load over the measurement, from /proc
     rows.setdefault((s, int(p)), []).append(dict(
-        rate=rate, p99=rep["latency"].get("rtt", {}).get("p99_us", 0) / 1000,
-        rss=int(rss) / 1024, hwm=int(hwm) / 1024, cpu=cpu,
-        per_cpu=msgs / cpu if cpu else 0,
-        sys_per_msg=(int(r1) - int(r0) + int(w1) - int(w0)) / msgs if msgs else 0,
+        rate=rep["echo"]["msgs_per_sec"], p99=rep["latency"].get("rtt", {}).get("p99_us", 0) / 1000,
+        rss=srv["rss_end"] / 2**20, hwm=int(hwm) / 1024, cpu=srv["cpu_seconds"],
+        per_cpu=srv["msgs_per_cpu_second"], sys_per_msg=srv["syscalls_per_msg"],
         failed=rep["conns_failed"]))
 def med(xs, k): return statistics.median(x[k] for x in xs)
 def spread(xs, k):

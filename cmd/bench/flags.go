@@ -95,7 +95,11 @@ MESSAGES
     -hello            echo: wait for a first frame with code 200 before sending
 
 MEMORY AND OUTPUT
-    -server-pid LIST  idle: comma-separated server pids whose VmRSS is sampled
+    -server-pid LIST  comma-separated server pids, read from /proc: idle
+                      samples their VmRSS before and after connecting; echo
+                      and chat their CPU time, read/write syscalls (per
+                      echo, per delivered message) and RSS over the
+                      measurement
     -stats-url URL    idle: JSON stats endpoint fetched before and after
     -read-buffer N    per-connection read buffer in bytes (default by scenario)
     -json FILE        also write the report as JSON to FILE
