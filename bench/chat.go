@@ -61,6 +61,7 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	rep.HoldSeconds = held.Seconds()
 	rep.Chat = e.report(held)
 	rep.Server = e.r.serverLoad(rep.Chat.Delivered)
+	rep.Client = e.r.clientLoad(rep.Chat.Delivered)
 	rep.addLatency(LatencyAck, &e.ack)
 	rep.addLatency(LatencyE2E, &e.e2e)
 	return rep, nil

@@ -64,6 +64,7 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.addLatency(LatencyRTT, &e.rtt)
 	rep.Server = e.r.serverLoad(msgs)
+	rep.Client = e.r.clientLoad(msgs)
 	return rep, nil
 }
 

@@ -11,11 +11,13 @@ import (
 // every Linux architecture Go supports.
 const clockTicks = 100
 
-// ServerLoad is what the server processes (Config.ServerPIDs) spent during
-// the measurement phase of Echo and Chat, from /proc: CPU time, read and
-// write system calls (syscr, syscw of /proc/PID/io: every read-, write-
-// and send-family call, whatever it moved) and resident memory.
-type ServerLoad struct {
+// Load is what processes spent during the measurement phase of Echo and
+// Chat, from /proc: CPU time, read and write system calls (syscr, syscw of
+// /proc/PID/io: every read-, write- and send-family call, whatever it
+// moved) and resident memory. Report.Server is the server processes'
+// (Config.ServerPIDs), Report.Client bench's own: on a machine that client
+// and server share, it shows which of the two the run was bound by.
+type Load struct {
 	Seconds       float64 `json:"seconds"`     // wall time between the samples
 	CPUSeconds    float64 `json:"cpu_seconds"` // user + system
 	ReadSyscalls  int64   `json:"read_syscalls"`
@@ -63,23 +65,35 @@ func sampleProcs(pids []int, atNanos int64) procSample {
 	return s
 }
 
-// serverLoad compares two samples; messages is what the per-message
-// figures divide by.
-func serverLoad(a, b procSample, messages int64) *ServerLoad {
-	l := &ServerLoad{
-		Seconds:       float64(b.at-a.at) / 1e9,
-		CPUSeconds:    float64(b.cpuTicks-a.cpuTicks) / clockTicks,
-		ReadSyscalls:  b.syscr - a.syscr,
-		WriteSyscalls: b.syscw - a.syscw,
-		Messages:      messages,
-		RSSStart:      a.rss,
-		RSSEnd:        b.rss,
+// addLoad returns the load of two processes of one run together: CPU,
+// syscalls and memory add up, the wall time is the longer one. The
+// figures per message are left for perMessage.
+func addLoad(a, b *Load) *Load {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
 	}
-	for _, err := range []error{a.err, b.err} {
-		if err != nil && l.Error == "" {
-			l.Error = err.Error()
-		}
+	l := &Load{
+		Seconds:       max(a.Seconds, b.Seconds),
+		CPUSeconds:    a.CPUSeconds + b.CPUSeconds,
+		ReadSyscalls:  a.ReadSyscalls + b.ReadSyscalls,
+		WriteSyscalls: a.WriteSyscalls + b.WriteSyscalls,
+		RSSStart:      a.RSSStart + b.RSSStart,
+		RSSEnd:        a.RSSEnd + b.RSSEnd,
+		Error:         a.Error,
 	}
+	if l.Error == "" {
+		l.Error = b.Error
+	}
+	return l
+}
+
+// perMessage sets the figures of l that depend on the message count.
+func (l *Load) perMessage(messages int64) {
+	l.Messages = messages
+	l.SyscallsPerMsg, l.MsgsPerCPUSec, l.CoresUsed = 0, 0, 0
 	if messages > 0 {
 		l.SyscallsPerMsg = float64(l.ReadSyscalls+l.WriteSyscalls) / float64(messages)
 	}
@@ -89,6 +103,38 @@ func serverLoad(a, b procSample, messages int64) *ServerLoad {
 	if l.Seconds > 0 {
 		l.CoresUsed = l.CPUSeconds / l.Seconds
 	}
+}
+
+// sampleSelf reads this process like sampleProcs.
+func sampleSelf(atNanos int64) procSample {
+	s := procSample{at: atNanos}
+	s.cpuTicks, s.err = readCPUTicks("self")
+	if s.err == nil {
+		s.syscr, s.syscw, s.err = readSyscalls("self")
+	}
+	if s.err == nil {
+		s.rss, s.err = readRSS("self")
+	}
+	return s
+}
+
+// serverLoad compares two samples; messages is what the per-message
+// figures divide by.
+func serverLoad(a, b procSample, messages int64) *Load {
+	l := &Load{
+		Seconds:       float64(b.at-a.at) / 1e9,
+		CPUSeconds:    float64(b.cpuTicks-a.cpuTicks) / clockTicks,
+		ReadSyscalls:  b.syscr - a.syscr,
+		WriteSyscalls: b.syscw - a.syscw,
+		RSSStart:      a.rss,
+		RSSEnd:        b.rss,
+	}
+	for _, err := range []error{a.err, b.err} {
+		if err != nil && l.Error == "" {
+			l.Error = err.Error()
+		}
+	}
+	l.perMessage(messages)
 	return l
 }
 

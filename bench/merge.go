@@ -41,6 +41,7 @@ func Merge(reps []*Report) (*Report, error) {
 		if out.Server == nil {
 			out.Server = r.Server
 		}
+		out.Client = addLoad(out.Client, r.Client)
 		for _, n := range r.Notes {
 			out.Notes = append(out.Notes, fmt.Sprintf("report %d: %s", i+1, n))
 		}
@@ -50,6 +51,11 @@ func Merge(reps []*Report) (*Report, error) {
 	}
 	if c := out.Chat; c != nil {
 		c.Lost = max(c.Acked-c.Delivered, 0)
+	}
+	if out.Client != nil {
+		c := *out.Client // never one of the inputs
+		c.perMessage(mergedMessages(out))
+		out.Client = &c
 	}
 	if m := out.Memory; m != nil && out.Connected > 0 {
 		m.ClientPerConn = float64(m.ClientAfter-m.ClientBefore) / float64(out.Connected)
@@ -166,4 +172,16 @@ func mergeMemory(a, b *MemoryReport) *MemoryReport {
 		a.ServerBefore, a.ServerAfter, a.ServerEnd = b.ServerBefore, b.ServerAfter, b.ServerEnd
 	}
 	return a
+}
+
+// mergedMessages is what per-message load figures divide by: echoes, or
+// chat messages delivered.
+func mergedMessages(r *Report) int64 {
+	switch {
+	case r.Echo != nil:
+		return r.Echo.Messages
+	case r.Chat != nil:
+		return r.Chat.Delivered
+	}
+	return 0
 }

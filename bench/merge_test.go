@@ -73,10 +73,12 @@ func TestMergeCounts(t *testing.T) {
 	t0 := time.Now()
 	a := &Report{Scenario: "chat", Started: t0.Add(time.Second), Connected: 2, Errors: map[string]int64{"refused": 1},
 		Chat:   &ChatReport{Sent: 10, Acked: 10, Delivered: 4, AckErrors: map[string]int64{"code 429": 1}},
-		Memory: &MemoryReport{ClientBefore: 100, ClientAfter: 300}, Notes: []string{"x"}}
+		Memory: &MemoryReport{ClientBefore: 100, ClientAfter: 300}, Notes: []string{"x"},
+		Client: &Load{Seconds: 2, CPUSeconds: 1, ReadSyscalls: 10, WriteSyscalls: 5, Messages: 4}}
 	b := &Report{Scenario: "chat", Started: t0, Connected: 2, Errors: map[string]int64{"refused": 2, "timeout": 1},
 		Chat:   &ChatReport{Sent: 5, Acked: 5, Delivered: 11, Duplicates: 1},
-		Memory: &MemoryReport{ClientBefore: 100, ClientAfter: 500}, Interrupted: true}
+		Memory: &MemoryReport{ClientBefore: 100, ClientAfter: 500}, Interrupted: true,
+		Client: &Load{Seconds: 3, CPUSeconds: 2, ReadSyscalls: 10, WriteSyscalls: 5, Messages: 11}}
 	got, err := Merge([]*Report{a, b})
 	if err != nil {
 		t.Fatal(err)
@@ -93,10 +95,14 @@ func TestMergeCounts(t *testing.T) {
 		t.Fatalf("chat %+v", c)
 	case got.Memory.ClientPerConn != 150:
 		t.Fatalf("memory %+v", got.Memory)
+	case *got.Client != Load{Seconds: 3, CPUSeconds: 3, ReadSyscalls: 20, WriteSyscalls: 10, Messages: 15,
+		SyscallsPerMsg: 2, MsgsPerCPUSec: 5, CoresUsed: 1}:
+		// Client load: both processes' CPU and syscalls, per merged message.
+		t.Fatalf("client load %+v", got.Client)
 	case len(got.Notes) != 1 || got.Notes[0] != "report 1: x":
 		t.Fatalf("notes %q", got.Notes)
 	}
-	if a.Chat.Sent != 10 || a.Errors["refused"] != 1 {
+	if a.Chat.Sent != 10 || a.Errors["refused"] != 1 || a.Client.CPUSeconds != 1 {
 		t.Fatal("Merge modified its input")
 	}
 }

@@ -121,6 +121,9 @@ func checkProcsScenario(t *testing.T, name string, rep *Report) {
 		if s := rep.Server; s == nil || s.Messages != e.Messages || s.ReadSyscalls == 0 || s.Error != "" {
 			t.Fatalf("server load %+v", s)
 		}
+		if c := rep.Client; c == nil || c.Messages != e.Messages || c.WriteSyscalls == 0 || c.Error != "" {
+			t.Fatalf("client load %+v", c)
+		}
 	case "chat":
 		c := rep.Chat
 		if c.Sent == 0 || c.Acked != c.Sent || c.Delivered != c.Acked || c.Lost != 0 || c.Duplicates != 0 || c.Foreign != 0 ||

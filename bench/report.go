@@ -48,7 +48,8 @@ type Report struct {
 	Echo        *EchoReport       `json:"echo,omitempty"`
 	Chat        *ChatReport       `json:"chat,omitempty"`
 	Memory      *MemoryReport     `json:"memory,omitempty"`
-	Server      *ServerLoad       `json:"server,omitempty"` // echo, chat: with server pids
+	Server      *Load             `json:"server,omitempty"` // echo, chat: with server pids
+	Client      *Load             `json:"client,omitempty"` // echo, chat: bench itself
 	Stats       *StatsReport      `json:"stats,omitempty"`
 	Interrupted bool              `json:"interrupted,omitempty"`
 	Notes       []string          `json:"notes,omitempty"`
@@ -123,7 +124,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	r.echoRows(p)
 	r.chatRows(p)
 	r.memoryRows(p)
-	r.serverRows(p)
+	r.loadRows(p, "server", r.Server)
+	r.loadRows(p, "client", r.Client)
 	r.statsRows(p)
 	if r.Interrupted {
 		p("interrupted\t yes\n")
@@ -176,18 +178,19 @@ func (r *Report) memoryRows(p func(string, ...any)) {
 		fmtBytes(float64(m.ClientBefore)), fmtBytes(float64(m.ClientAfter)), fmtBytes(m.ClientPerConn))
 }
 
-func (r *Report) serverRows(p func(string, ...any)) {
-	s := r.Server
+func (r *Report) loadRows(p func(string, ...any), who string, s *Load) {
 	if s == nil {
 		return
 	}
-	p("server CPU\t %.2fs in %.2fs (%.2f cores), %.0f msgs per CPU-second\n",
-		s.CPUSeconds, s.Seconds, s.CoresUsed, s.MsgsPerCPUSec)
-	p("server syscalls\t %d reads + %d writes for %d msgs = %.3f per msg\n",
-		s.ReadSyscalls, s.WriteSyscalls, s.Messages, s.SyscallsPerMsg)
-	p("server RSS\t %s → %s\n", fmtBytes(float64(s.RSSStart)), fmtBytes(float64(s.RSSEnd)))
+	p("%s CPU\t %.2fs in %.2fs (%.2f cores), %.0f msgs per CPU-second\n",
+		who, s.CPUSeconds, s.Seconds, s.CoresUsed, s.MsgsPerCPUSec)
+	p("%s syscalls\t %d reads + %d writes for %d msgs = %.3f per msg\n",
+		who, s.ReadSyscalls, s.WriteSyscalls, s.Messages, s.SyscallsPerMsg)
+	if who == "server" {
+		p("server RSS\t %s → %s\n", fmtBytes(float64(s.RSSStart)), fmtBytes(float64(s.RSSEnd)))
+	}
 	if s.Error != "" {
-		p("server error\t %s\n", s.Error)
+		p("%s error\t %s\n", who, s.Error)
 	}
 }
 

@@ -73,6 +73,7 @@ type runner struct {
 	onOpen func(*conn)
 
 	load [2]procSample // server processes at the start and end of the measurement
+	self [2]procSample // this process, likewise
 
 	wg           sync.WaitGroup // one per connection goroutine
 	started      time.Time
@@ -270,14 +271,24 @@ func (r *runner) progress() func() {
 // markLoad samples the server processes (cfg.ServerPIDs) at the start
 // (i = 0) or end (i = 1) of the measurement phase.
 func (r *runner) markLoad(i int) {
+	now := time.Now().UnixNano()
 	if len(r.cfg.ServerPIDs) > 0 {
-		r.load[i] = sampleProcs(r.cfg.ServerPIDs, time.Now().UnixNano())
+		r.load[i] = sampleProcs(r.cfg.ServerPIDs, now)
 	}
+	r.self[i] = sampleSelf(now)
+}
+
+// clientLoad is this process's load between the two marks.
+func (r *runner) clientLoad(messages int64) *Load {
+	if r.self[0].at == 0 || r.self[1].at == 0 {
+		return nil
+	}
+	return serverLoad(r.self[0], r.self[1], messages)
 }
 
 // serverLoad is the server's load between the two marks, nil without
 // server pids or marks.
-func (r *runner) serverLoad(messages int64) *ServerLoad {
+func (r *runner) serverLoad(messages int64) *Load {
 	if len(r.cfg.ServerPIDs) == 0 || r.load[0].at == 0 || r.load[1].at == 0 {
 		return nil
 	}
