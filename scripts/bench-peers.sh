@@ -11,8 +11,9 @@
 # Environment: PEER_CONNS (1000), PEER_PAYLOADS ("64 1024"),
 # PEER_INFLIGHT (1), PEER_DURATION (10s), PEER_ROUNDS (1: each server once
 # per payload; more rounds interleave the servers and report the median),
-# PEER_SERVERS ("ours gorilla gws nbio"), PEER_OUT (a folder to keep the
-# JSON reports in).
+# PEER_SERVERS ("ours gorilla gws nbio"), PEER_BINARY (set: binary frames
+# instead of text, which no server checks for UTF-8), PEER_OUT (a folder to
+# keep the JSON reports in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 conns=${PEER_CONNS:-1000}
@@ -21,6 +22,8 @@ inflight=${PEER_INFLIGHT:-1}
 duration=${PEER_DURATION:-10s}
 rounds=${PEER_ROUNDS:-1}
 servers=${PEER_SERVERS:-ours gorilla gws nbio}
+binary=${PEER_BINARY:+-binary}
+kind=text; [ -z "$binary" ] || kind=binary
 out=${PEER_OUT:-$(mktemp -d)}
 mkdir -p "$out"
 srv=
@@ -43,7 +46,8 @@ binary() {
 # peak PID: VmHWM in kB (the highest RSS the server reached)
 peak() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
-printf 'connections %s, %s in flight each, %s per run, servers: %s\n' "$conns" "$inflight" "$duration" "$servers"
+printf 'connections %s, %s in flight each, %s per run, %s frames, servers: %s\n' \
+  "$conns" "$inflight" "$duration" "$kind" "$servers"
 for round in $(seq "$rounds"); do
   for p in $payloads; do
     for s in $servers; do
@@ -51,7 +55,7 @@ for round in $(seq "$rounds"); do
       "$(binary "$s")" -addr "$addr" >"$out/$s.log" 2>&1 &
       srv=$!
       wait_port "$addr"
-      timeout 300 bin/bench echo -target "$addr" -conns "$conns" -inflight "$inflight" -payload "$p" \
+      timeout 300 bin/bench echo -target "$addr" -conns "$conns" -inflight "$inflight" -payload "$p" $binary \
         -duration "$duration" -server-pid "$srv" -quiet -json "$out/$s-$p-$round.json" >"$out/$s-$p-$round.txt" ||
         { echo "bench-peers: bench against $s failed:" >&2; cat "$out/$s-$p-$round.txt" >&2; exit 1; }
       echo "$s $p $round $(peak "$srv")" >>"$out/samples"
