@@ -183,6 +183,9 @@ func parseSyscalls(io []byte) (r, w int64, err error) {
 			continue
 		}
 		n, perr := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+		if perr == nil && n < 0 {
+			perr = ErrProcFormat
+		}
 		switch string(k) {
 		case "syscr":
 			r, err = n, perr

@@ -39,6 +39,7 @@ func TestParseSyscalls(t *testing.T) {
 		{name: "proc io", in: "rchar: 10\nwchar: 20\nsyscr: 3\nsyscw: 4\nread_bytes: 0\n", r: 3, w: 4},
 		{name: "missing syscw", in: "syscr: 3\n", err: ErrProcFormat},
 		{name: "garbage", in: "syscr: x\nsyscw: 4\n", err: ErrProcFormat},
+		{name: "negative", in: "syscr: -3\nsyscw: 4\n", err: ErrProcFormat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, w, err := parseSyscalls([]byte(tc.in))
