@@ -42,11 +42,13 @@ want login '"conns_connected": 3,'
 run idle idle -target "$ws" -conns 400 -procs 2 -ramp 500ms -duration 1s -server-pid "$gw" \
   -stats-url "http://$api/api/stats?gc=1"
 want idle '"server_bytes_per_conn": [0-9.e+-]+,'
-run chat chat -target "$ws" -conns 200 -procs 2 -inflight 2 -duration 2s
+run chat chat -target "$ws" -conns 200 -procs 2 -inflight 2 -duration 2s -server-pid "$gw"
+want chat '"syscalls_per_msg": [0-9.e+-]+,'
 want chat '"lost": 0,'
 want chat '"duplicates": 0,'
 want chat '"unacked": 0,'
-run echo64 echo -target "$echo_addr" -conns 50 -inflight 4 -payload 64 -duration 1s
+run echo64 echo -target "$echo_addr" -conns 50 -inflight 4 -payload 64 -duration 1s -server-pid "$echo_pid"
+want echo64 '"msgs_per_cpu_second": [0-9.e+-]+,'
 want echo64 '"unexpected": 0'
 run echo1k echo -target "$echo_addr" -conns 50 -inflight 4 -payload 1024 -binary -duration 1s
 want echo1k '"unexpected": 0'
