@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench cover seed-clients dashboard cluster-demo interop interop-wss clean
+.PHONY: build run test vet lint fuzz bench bench-smoke bench-peers cover seed-clients dashboard cluster-demo interop interop-wss clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -39,6 +39,18 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Every bench scenario briefly against bin/gateway and bin/echo (CI runs it).
+bench-smoke: build
+	./scripts/bench-smoke.sh
+
+# bench echo against cmd/echo and the peer echo servers of bench/peers
+# (gorilla/websocket, lxzan/gws, lesismal/nbio), one after the other at the
+# same load; prints msg/s, p99 and RSS of each and the ratio ours/theirs.
+# PEER_CONNS, PEER_PAYLOADS, PEER_INFLIGHT, PEER_DURATION, PEER_ROUNDS tune it.
+bench-peers: build
+	cd bench/peers && $(GO) build -o ../../$(BIN)/peers/ ./cmd/...
+	./scripts/bench-peers.sh
 
 cover:
 	$(GO) test -coverprofile=cover.out $(PKGS)

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"math/rand/v2"
 	"strconv"
@@ -34,31 +33,36 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &chatRun{cfg: cfg, capped: capped, logs: make([]senderLog, cfg.Conns), start: make(chan struct{})}
+	e := &chatRun{cfg: cfg, capped: capped, start: make(chan struct{}),
+		logs: make([]senderLog, max(cfg.Conns+cfg.FirstConn, cfg.PeerUsers))}
 	e.stopCtx, e.stop = context.WithCancel(ctx)
 	defer e.stop()
 	e.r = newRunner("chat", cfg, true)
 	e.r.onOpen = e.open
 	e.r.connectAll(ctx, e.body)
 
-	for _, c := range e.r.openConns() {
-		e.peers = append(e.peers, c)
+	e.peers = e.r.openConns()
+	var held time.Duration
+	if e.r.sync(ctx, StageConnected) {
+		e.r.markLoad(0)
+		close(e.start)
+		held = e.r.hold(ctx, cfg.Duration)
 	}
-	close(e.start)
-	held := e.r.hold(ctx, cfg.Duration)
 	e.stop()
 	e.senders.Wait()
+	e.r.sync(ctx, StageHeld)
 	e.drain(ctx)
+	e.r.markLoad(1)
+	e.r.sync(ctx, StageDrained)
 	e.r.closeAll()
 
 	rep := e.r.report()
 	rep.HoldSeconds = held.Seconds()
 	rep.Chat = e.report(held)
-	for name, rec := range map[string]*recorder{LatencyAck: &e.ack, LatencyE2E: &e.e2e} {
-		if s := rec.summary(); s.Count > 0 {
-			rep.Latency[name] = s
-		}
-	}
+	rep.Server = e.r.serverLoad(rep.Chat.Delivered)
+	rep.Client = e.r.clientLoad(rep.Chat.Delivered)
+	rep.addLatency(LatencyAck, &e.ack)
+	rep.addLatency(LatencyE2E, &e.e2e)
 	return rep, nil
 }
 
@@ -141,14 +145,31 @@ func (e *chatRun) report(held time.Duration) *ChatReport {
 	return rep
 }
 
+// drainQuiet is how long, in a run spread over processes, deliveries must
+// stay still before Chat takes the pushes in flight to be in.
+const drainQuiet = 200 * time.Millisecond
+
 // drain waits up to cfg.Timeout until every request is answered and every
-// acked message that the server said it delivered has arrived.
+// acked message that the server said it delivered has arrived. When the
+// run's users are spread over processes (PeerUsers set), this process's
+// acks and pushes concern different messages: it waits for its answers,
+// then until no push has arrived for drainQuiet.
 func (e *chatRun) drain(ctx context.Context) {
 	deadline := time.Now().Add(e.cfg.Timeout)
+	lastDelivered, quietSince := int64(-1), time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		answered := e.acked.Load() + e.ackErrs.total()
-		if answered >= e.sent.Load() && e.delivered.Load() >= e.acked.Load()-e.ackedNone.Load() {
-			return
+		got := e.delivered.Load() + e.dups.Load()
+		if got != lastDelivered {
+			lastDelivered, quietSince = got, time.Now()
+		}
+		if answered >= e.sent.Load() {
+			if e.cfg.PeerUsers == 0 && e.delivered.Load() >= e.acked.Load()-e.ackedNone.Load() {
+				return
+			}
+			if e.cfg.PeerUsers > 0 && time.Since(quietSince) >= drainQuiet {
+				return
+			}
 		}
 		sleepUntil(ctx, time.Now().Add(drainPoll))
 	}
@@ -187,7 +208,7 @@ func (e *chatRun) sendLoop(cc *chatConn) {
 			return
 		}
 		ns := time.Now().UnixNano()
-		buf = e.appendSend(buf[:0], cc.c.id, seq, ns)
+		buf = e.appendSend(buf[:0], cc.c, seq, ns)
 		cc.stampSent(seq, ns)
 		if cc.c.write(ws.OpText, buf) != nil {
 			return
@@ -197,12 +218,14 @@ func (e *chatRun) sendLoop(cc *chatConn) {
 	}
 }
 
-// appendSend appends a SEND request from sender index from to a random peer.
-func (e *chatRun) appendSend(b []byte, from int, seq, ns int64) []byte {
+// appendSend appends a SEND request from c to a recipient picked by
+// pickPeer; the content names the sender by its index in the whole run.
+func (e *chatRun) appendSend(b []byte, c *conn, seq, ns int64) []byte {
+	from := e.cfg.FirstConn + c.id
 	b = append(b, `{"cmd_id":2001,"seq":`...)
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, `,"body":{"to_uid":"`...)
-	b = append(b, e.pickPeer(from).uid...)
+	b = e.appendPeer(b, c)
 	b = append(b, `","content":"`...)
 	start := len(b)
 	b = append(b, contentPrefix...)
@@ -218,15 +241,37 @@ func (e *chatRun) appendSend(b []byte, from int, seq, ns int64) []byte {
 	return append(b, `"}}`...)
 }
 
-// pickPeer returns a random connected user other than the one with index
-// self (itself when alone).
-func (e *chatRun) pickPeer(self int) *conn {
+// appendPeer appends the user id of c's recipient: c's own with ToSelf;
+// else a random other user, by name among the whole run's users when they
+// are spread over processes (PeerUsers), else among this process's
+// connections (c itself when alone).
+func (e *chatRun) appendPeer(b []byte, c *conn) []byte {
+	switch {
+	case e.cfg.To == ToSelf:
+		return append(b, c.uid...)
+	case e.cfg.PeerUsers > 1:
+		self := e.cfg.FirstConn + c.id
+		j := rand.IntN(e.cfg.PeerUsers - 1)
+		if j >= self {
+			j++
+		}
+		return append(b, e.userName(e.cfg.FirstUser-e.cfg.FirstConn+j)...)
+	}
 	for {
 		p := e.peers[rand.IntN(len(e.peers))]
-		if p.id != self || len(e.peers) < 2 {
-			return p
+		if p.id != c.id || len(e.peers) < 2 {
+			return append(b, p.uid...)
 		}
 	}
+}
+
+// userName is the user id the server gives user number n: the LOGIN name
+// in AuthLogin, else the token's sub.
+func (e *chatRun) userName(n int) string {
+	if e.cfg.Auth == AuthLogin {
+		return loginName(e.cfg.LoginUser, e.cfg.UserPrefix, n)
+	}
+	return userID(e.cfg.UserPrefix, n)
 }
 
 // body reads answers and pushes until the connection ends.
@@ -322,52 +367,4 @@ func (e *chatRun) onPush(cc *chatConn, body []byte) {
 	} else {
 		e.dups.Add(1)
 	}
-}
-
-// parseContent reads "bench:<ns>:<from>:<seq>:..." content.
-func parseContent(s []byte) (ns int64, from int, seq int64, ok bool) {
-	rest, found := bytes.CutPrefix(s, []byte(contentPrefix))
-	if !found {
-		return 0, 0, 0, false
-	}
-	var f [3]int64
-	for i := range f {
-		end := bytes.IndexByte(rest, ':')
-		if end < 0 {
-			return 0, 0, 0, false
-		}
-		if f[i], ok = jsonInt(rest[:end]); !ok || f[i] < 0 {
-			return 0, 0, 0, false
-		}
-		rest = rest[end+1:]
-	}
-	return f[0], int(f[1]), f[2], f[1] < 1<<31
-}
-
-// senderLog records which of one sender's seqs were delivered. The zero
-// value is ready; safe for concurrent use.
-type senderLog struct {
-	mu   sync.Mutex
-	bits []uint64 // guarded by mu
-}
-
-// maxSeq bounds the seqs a senderLog tracks (8 MiB of bits per sender).
-const maxSeq = 1 << 26
-
-// mark records seq and reports whether it is new.
-func (l *senderLog) mark(seq int64) bool {
-	if seq <= 0 || seq >= maxSeq {
-		return true
-	}
-	w, bit := int(seq/64), uint64(1)<<(seq%64)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for len(l.bits) <= w {
-		l.bits = append(l.bits, 0)
-	}
-	if l.bits[w]&bit != 0 {
-		return false
-	}
-	l.bits[w] |= bit
-	return true
 }

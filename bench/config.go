@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -103,7 +104,41 @@ type Config struct {
 	StatsURL string
 	// Progress receives one status line a second; nil disables it.
 	Progress io.Writer
+	// Tick, when set, receives the run's counters once a second instead of
+	// the lines on Progress (a child process passes them to its parent).
+	Tick func(Counters)
+
+	// To picks Chat's recipients: ToRandom (another user) or ToSelf (the
+	// sender's own user id).
+	To string
+	// FirstConn is the index of this process's first connection among all
+	// connections of a run spread over several processes: targets and
+	// source addresses go round-robin by that global index. Shard sets it.
+	FirstConn int
+	// PeerUsers, when set, is the number of users of the whole run: Chat
+	// then draws recipients by name from users FirstUser-FirstConn …
+	// FirstUser-FirstConn+PeerUsers-1, wherever they are connected, instead
+	// of from this process's connections. Shard sets it.
+	PeerUsers int
+	// Sync, when set, is called at each stage of a run (StageConnected,
+	// StageHeld, StageDrained) with the counters at that moment, and
+	// returns when the run may go on; a child process waits there for its
+	// parent. An error ends the run early.
+	Sync func(ctx context.Context, stage string, now Counters) error
 }
+
+// Chat recipients (Config.To).
+const (
+	ToRandom = "random"
+	ToSelf   = "self"
+)
+
+// Stages of a run passed to Config.Sync.
+const (
+	StageConnected = "connected" // the connect phase is over
+	StageHeld      = "held"      // the hold or measurement phase is over
+	StageDrained   = "drained"   // chat: answers and pushes in flight are in
+)
 
 // withDefaults returns a copy of c with zero fields set and checks ranges.
 func (c Config) withDefaults() (Config, error) {
@@ -121,13 +156,18 @@ func (c Config) withDefaults() (Config, error) {
 	c.Inflight = pick(c.Inflight, 1)
 	c.MaxMessage = pick(c.MaxMessage, max(DefaultMaxMessage, 2*c.Payload+1024))
 	c.ReadBuffer = pick(c.ReadBuffer, defaultReadBuffer)
+	c.To = pick(c.To, ToRandom)
 	if c.Rate == 0 && c.Ramp > 0 {
 		c.Rate = float64(c.Conns) / c.Ramp.Seconds()
 	}
 	switch {
 	case c.Conns < 0, c.Concurrency < 0, c.Duration < 0, c.Timeout < 0, c.Payload < 0,
-		c.Inflight < 0, c.Rate < 0, c.MsgRate < 0, c.FirstUser < 0, c.ReadBuffer < 16:
+		c.Inflight < 0, c.Rate < 0, c.MsgRate < 0, c.FirstUser < 0, c.ReadBuffer < 16,
+		c.FirstConn < 0, c.FirstConn > c.FirstUser, c.PeerUsers < 0:
 		return c, fmt.Errorf("%w: negative or too small value", ErrBadConfig)
+	}
+	if c.To != ToRandom && c.To != ToSelf {
+		return c, fmt.Errorf("%w: -to %q (want random or self)", ErrBadConfig, c.To)
 	}
 	switch c.Auth {
 	case AuthQuery, AuthHeader, AuthSubprotocol:

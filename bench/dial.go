@@ -63,7 +63,7 @@ func (k *connector) open(i int) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	nd := k.dialers[i%len(k.dialers)]
+	nd := k.dialers[(k.cfg.FirstConn+i)%len(k.dialers)]
 	var tcpAt time.Time
 	d.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := nd.DialContext(ctx, network, addr)
@@ -115,7 +115,7 @@ func (k *connector) prepare(i, n int) (ws.Dialer, string, error) {
 	if k.cfg.Platform != "" {
 		q = append(q, "platform="+url.QueryEscape(k.cfg.Platform))
 	}
-	target := k.cfg.Targets[i%len(k.cfg.Targets)]
+	target := k.cfg.Targets[(k.cfg.FirstConn+i)%len(k.cfg.Targets)]
 	if len(q) > 0 {
 		sep := "?"
 		if strings.Contains(target, "?") {

@@ -13,8 +13,18 @@
 //   - Echo keeps Config.Inflight frames in flight per connection against any
 //     echo server and reports messages per second and round-trip time.
 //   - Chat makes every connection a user sending SEND (cmd 2001) to random
-//     other users and reports throughput, end-to-end latency, loss and
-//     duplicates.
+//     other users (or itself) and reports throughput, end-to-end latency,
+//     loss and duplicates.
+//
+// With Config.ServerPIDs, Idle reports the server's RSS per connection,
+// and Echo and Chat the server's CPU time, read/write system calls per
+// message and RSS over the measurement (ServerLoad, from /proc).
+//
+// Latencies are HDR histograms (hdrhistogram-go); a Report carries them
+// encoded, so Merge combines reports exactly. RunProcs spreads one run over
+// child processes (each runs its Config.Shard through RunChild and waits
+// for the others at every stage, Config.Sync) to get past one process's
+// open-files limit, and merges their reports.
 //
 // Tokens are minted per user (HS256, sub = UserPrefix + n) and presented in
 // the query, an Authorization header or a bearer.* subprotocol; or the
@@ -26,8 +36,8 @@
 // way), a read buffer of Config.ReadBuffer bytes and a write buffer that is
 // dropped when large; Chat adds a sender goroutine per connection.
 //
-// Goroutine safety: the scenario functions may run concurrently with each
-// other (they share nothing but the process's open-files limit, which each
+// Goroutine safety: the scenario functions and RunProcs may run
+// concurrently with each other (they share nothing but the process's open-files limit, which each
 // checks on entry; the check is not a reservation). A Config is read, never
 // written. A Report is plain data owned by the caller. Config.Progress is
 // written from one goroutine at a time.

@@ -38,12 +38,18 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 	e.r = newRunner("echo", cfg, cfg.Hello)
 	e.r.connectAll(ctx, e.body)
 
-	e.started.Store(true)
-	for _, c := range e.r.openConns() {
-		e.kick(c)
+	var held time.Duration
+	if e.r.sync(ctx, StageConnected) {
+		e.r.markLoad(0)
+		e.started.Store(true)
+		for _, c := range e.r.openConns() {
+			e.kick(c)
+		}
+		held = e.r.hold(ctx, cfg.Duration)
 	}
-	held := e.r.hold(ctx, cfg.Duration)
 	e.stopped.Store(true)
+	e.r.markLoad(1)
+	e.r.sync(ctx, StageHeld)
 	e.r.closeAll()
 	msgs := e.r.msgsIn.Load() // echoes taken before the stop was seen
 
@@ -56,9 +62,9 @@ func Echo(ctx context.Context, cfg Config) (*Report, error) {
 	if s := held.Seconds(); s > 0 {
 		rep.Echo.Rate = float64(msgs) / s
 	}
-	if s := e.rtt.summary(); s.Count > 0 {
-		rep.Latency[LatencyRTT] = s
-	}
+	rep.addLatency(LatencyRTT, &e.rtt)
+	rep.Server = e.r.serverLoad(msgs)
+	rep.Client = e.r.clientLoad(msgs)
 	return rep, nil
 }
 

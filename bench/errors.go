@@ -39,6 +39,15 @@ var (
 	// ErrBadHello means the server's first frame was not the JSON the
 	// protocol promises.
 	ErrBadHello = errors.New("bench: malformed first frame")
+	// ErrBadHistogram means an encoded histogram in a report could not be read.
+	ErrBadHistogram = errors.New("bench: bad encoded histogram")
+	// ErrMerge means reports of different scenarios were given to Merge, or none.
+	ErrMerge = errors.New("bench: reports cannot be merged")
+	// ErrChild means a child process of a -procs run failed or broke the
+	// parent-child protocol.
+	ErrChild = errors.New("bench: child process failed")
+	// ErrProcFormat means /proc/PID/stat or /proc/PID/io could not be read.
+	ErrProcFormat = errors.New("bench: unexpected /proc format")
 	// ErrNoRSS means /proc/PID/status had no readable VmRSS line.
 	ErrNoRSS = errors.New("bench: no VmRSS line in /proc status")
 )

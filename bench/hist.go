@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -98,4 +99,58 @@ func summarize(h *hdr.Histogram) Summary {
 		P999:  h.ValueAtQuantile(99.9),
 		Max:   h.Max(),
 	}
+}
+
+// encodeHist returns h in HdrHistogram's V2 compressed encoding, base64:
+// the form other HdrHistogram implementations read too.
+func encodeHist(h *hdr.Histogram) (string, error) {
+	b, err := h.Encode(hdr.V2CompressedEncodingCookieBase)
+	return string(b), err
+}
+
+// decodeHist reads what encodeHist wrote into a histogram of bench's own
+// range and precision (values past its top are clamped to it).
+func decodeHist(s string) (*hdr.Histogram, error) {
+	in, err := hdr.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadHistogram, err)
+	}
+	out := newHist()
+	if in.SignificantFigures() == histDigits && in.HighestTrackableValue() <= histMaxMicros {
+		out.Merge(in)
+		return out, nil
+	}
+	for _, b := range in.Distribution() {
+		if b.Count > 0 {
+			_ = out.RecordValues(min(max(b.From, 0), histMaxMicros), b.Count)
+		}
+	}
+	return out, nil
+}
+
+// addLatency puts what rec recorded into rep, as a summary and as an
+// encoded histogram; nothing when rec is empty.
+func (rep *Report) addLatency(name string, rec *recorder) {
+	h := rec.merged()
+	if h.TotalCount() == 0 {
+		return
+	}
+	rep.setHist(name, h)
+}
+
+// setHist sets latency name of rep from h.
+func (rep *Report) setHist(name string, h *hdr.Histogram) {
+	if rep.Latency == nil {
+		rep.Latency = map[string]Summary{}
+	}
+	rep.Latency[name] = summarize(h)
+	enc, err := encodeHist(h)
+	if err != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("latency %s: histogram not encoded: %v", name, err))
+		return
+	}
+	if rep.Histograms == nil {
+		rep.Histograms = map[string]string{}
+	}
+	rep.Histograms[name] = enc
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"time"
 )
 
 // settleGCs is how many collections run before sampling this process's RSS.
@@ -60,8 +61,12 @@ func Idle(ctx context.Context, cfg Config) (*Report, error) {
 			stats.Deltas = statDeltas(statsBefore, statsAfter, up)
 		}
 	}
-	held := r.hold(ctx, cfg.Duration)
+	var held time.Duration
+	if r.sync(ctx, StageConnected) {
+		held = r.hold(ctx, cfg.Duration)
+	}
 	sample("end", &mem.ServerEnd, nil)
+	r.sync(ctx, StageHeld)
 	r.closeAll()
 
 	if up > 0 {

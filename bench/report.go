@@ -27,6 +27,7 @@ type Report struct {
 	Scenario       string             `json:"scenario"`
 	Targets        []string           `json:"targets"`
 	Auth           string             `json:"auth"`
+	Procs          int                `json:"procs,omitempty"` // child processes of a -procs run
 	Started        time.Time          `json:"started"`
 	Requested      int                `json:"conns_requested"`
 	Rate           float64            `json:"rate,omitempty"` // connects per second asked for`
@@ -40,12 +41,18 @@ type Report struct {
 	Pings          int64              `json:"pings_answered"`
 	HoldSeconds    float64            `json:"hold_seconds,omitempty"`
 	Latency        map[string]Summary `json:"latency"`
-	Echo           *EchoReport        `json:"echo,omitempty"`
-	Chat           *ChatReport        `json:"chat,omitempty"`
-	Memory         *MemoryReport      `json:"memory,omitempty"`
-	Stats          *StatsReport       `json:"stats,omitempty"`
-	Interrupted    bool               `json:"interrupted,omitempty"`
-	Notes          []string           `json:"notes,omitempty"`
+	// Histograms holds each latency's HDR histogram (HdrHistogram's V2
+	// compressed encoding, base64), so that reports of several processes or
+	// machines merge exactly (Merge).
+	Histograms  map[string]string `json:"histograms,omitempty"`
+	Echo        *EchoReport       `json:"echo,omitempty"`
+	Chat        *ChatReport       `json:"chat,omitempty"`
+	Memory      *MemoryReport     `json:"memory,omitempty"`
+	Server      *Load             `json:"server,omitempty"` // echo, chat: with server pids
+	Client      *Load             `json:"client,omitempty"` // echo, chat: bench itself
+	Stats       *StatsReport      `json:"stats,omitempty"`
+	Interrupted bool              `json:"interrupted,omitempty"`
+	Notes       []string          `json:"notes,omitempty"`
 }
 
 // EchoReport is the echo scenario's part of a Report.
@@ -100,6 +107,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 1, ' ', 0)
 	p := func(format string, a ...any) { fmt.Fprintf(tw, format, a...) }
 	p("scenario\t %s → %s (auth %s)\n", r.Scenario, strings.Join(r.Targets, ","), r.Auth)
+	if r.Procs > 1 {
+		p("processes\t %d (connections, counts and histograms merged)\n", r.Procs)
+	}
 	p("connections\t %d requested, %d connected, %d failed, %d not started in %.2fs (%.0f/s)\n",
 		r.Requested, r.Connected, r.Failed, r.NotStarted, r.ConnectSeconds, r.ConnectRate)
 	if len(r.Errors) > 0 {
@@ -114,6 +124,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	r.echoRows(p)
 	r.chatRows(p)
 	r.memoryRows(p)
+	r.loadRows(p, "server", r.Server)
+	r.loadRows(p, "client", r.Client)
 	r.statsRows(p)
 	if r.Interrupted {
 		p("interrupted\t yes\n")
@@ -164,6 +176,22 @@ func (r *Report) memoryRows(p func(string, ...any)) {
 	}
 	p("client RSS\t %s → %s (%s/conn)\n",
 		fmtBytes(float64(m.ClientBefore)), fmtBytes(float64(m.ClientAfter)), fmtBytes(m.ClientPerConn))
+}
+
+func (r *Report) loadRows(p func(string, ...any), who string, s *Load) {
+	if s == nil {
+		return
+	}
+	p("%s CPU\t %.2fs in %.2fs (%.2f cores), %.0f msgs per CPU-second\n",
+		who, s.CPUSeconds, s.Seconds, s.CoresUsed, s.MsgsPerCPUSec)
+	p("%s syscalls\t %d reads + %d writes for %d msgs = %.3f per msg\n",
+		who, s.ReadSyscalls, s.WriteSyscalls, s.Messages, s.SyscallsPerMsg)
+	if who == "server" {
+		p("server RSS\t %s → %s\n", fmtBytes(float64(s.RSSStart)), fmtBytes(float64(s.RSSEnd)))
+	}
+	if s.Error != "" {
+		p("%s error\t %s\n", who, s.Error)
+	}
 }
 
 func (r *Report) latencyTable(w io.Writer) error {

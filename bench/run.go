@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,9 @@ type runner struct {
 	// onOpen, when set, runs on each new connection before connectAll can
 	// return; body runs after.
 	onOpen func(*conn)
+
+	load [2]procSample // server processes at the start and end of the measurement
+	self [2]procSample // this process, likewise
 
 	wg           sync.WaitGroup // one per connection goroutine
 	started      time.Time
@@ -196,10 +200,42 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-// progress prints one line a second to cfg.Progress until the returned
-// function is called.
+// Counters are a run's running totals, as progress shows them.
+type Counters struct {
+	Requested int   `json:"requested"`
+	Connected int64 `json:"connected"` // connects that succeeded so far
+	Live      int64 `json:"live"`      // connections open now
+	Errors    int64 `json:"errors"`    // connects that failed
+	Drops     int64 `json:"drops"`     // connections lost before the end
+	Out       int64 `json:"out"`       // scenario messages sent
+	In        int64 `json:"in"`        // scenario messages received
+}
+
+// Add returns the sum of c and d.
+func (c Counters) Add(d Counters) Counters {
+	return Counters{Requested: c.Requested + d.Requested, Connected: c.Connected + d.Connected,
+		Live: c.Live + d.Live, Errors: c.Errors + d.Errors, Drops: c.Drops + d.Drops,
+		Out: c.Out + d.Out, In: c.In + d.In}
+}
+
+// counters reads the running totals.
+func (r *runner) counters() Counters {
+	return Counters{Requested: r.cfg.Conns, Connected: r.connected.Load(), Live: r.live.Load(),
+		Errors: r.errs.total(), Drops: r.drops.total(), Out: r.msgsOut.Load(), In: r.msgsIn.Load()}
+}
+
+// ProgressLine formats one progress line: totals now, rates against the
+// totals a second earlier.
+func ProgressLine(name string, elapsed time.Duration, now, last Counters) string {
+	return fmt.Sprintf("%-7s %5.0fs  conns %d/%d (+%d/s)  errors %d  drops %d  out %d/s  in %d/s\n",
+		name, elapsed.Seconds(), now.Live, now.Requested, now.Connected-last.Connected,
+		now.Errors, now.Drops, now.Out-last.Out, now.In-last.In)
+}
+
+// progress prints one line a second to cfg.Progress, or passes the counters
+// to cfg.Tick, until the returned function is called.
 func (r *runner) progress() func() {
-	if r.cfg.Progress == nil {
+	if r.cfg.Progress == nil && r.cfg.Tick == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
@@ -210,24 +246,66 @@ func (r *runner) progress() func() {
 		defer wg.Done()
 		tk := time.NewTicker(time.Second)
 		defer tk.Stop()
-		var lastConn, lastOut, lastIn int64
+		var last Counters
 		for {
 			select {
 			case <-done:
 				return
 			case <-tk.C:
 			}
-			conn, out, in := r.connected.Load(), r.msgsOut.Load(), r.msgsIn.Load()
-			fmt.Fprintf(r.cfg.Progress, "%-7s %5.0fs  conns %d/%d (+%d/s)  errors %d  drops %d  out %d/s  in %d/s\n",
-				r.name, time.Since(r.started).Seconds(), r.live.Load(), r.cfg.Conns, conn-lastConn,
-				r.errs.total(), r.drops.total(), out-lastOut, in-lastIn)
-			lastConn, lastOut, lastIn = conn, out, in
+			now := r.counters()
+			if r.cfg.Tick != nil {
+				r.cfg.Tick(now)
+			} else {
+				_, _ = io.WriteString(r.cfg.Progress, ProgressLine(r.name, time.Since(r.started), now, last))
+			}
+			last = now
 		}
 	}()
 	return func() {
 		once.Do(func() { close(done) })
 		wg.Wait()
 	}
+}
+
+// markLoad samples the server processes (cfg.ServerPIDs) at the start
+// (i = 0) or end (i = 1) of the measurement phase.
+func (r *runner) markLoad(i int) {
+	now := time.Now().UnixNano()
+	if len(r.cfg.ServerPIDs) > 0 {
+		r.load[i] = sampleProcs(r.cfg.ServerPIDs, now)
+	}
+	r.self[i] = sampleSelf(now)
+}
+
+// clientLoad is this process's load between the two marks.
+func (r *runner) clientLoad(messages int64) *Load {
+	if r.self[0].at == 0 || r.self[1].at == 0 {
+		return nil
+	}
+	return serverLoad(r.self[0], r.self[1], messages)
+}
+
+// serverLoad is the server's load between the two marks, nil without
+// server pids or marks.
+func (r *runner) serverLoad(messages int64) *Load {
+	if len(r.cfg.ServerPIDs) == 0 || r.load[0].at == 0 || r.load[1].at == 0 {
+		return nil
+	}
+	return serverLoad(r.load[0], r.load[1], messages)
+}
+
+// sync passes a stage to cfg.Sync; false (and the run marked interrupted)
+// when the run should end early.
+func (r *runner) sync(ctx context.Context, stage string) bool {
+	if r.cfg.Sync == nil {
+		return true
+	}
+	if err := r.cfg.Sync(ctx, stage, r.counters()); err != nil || ctx.Err() != nil {
+		r.interrupted = true
+		return false
+	}
+	return true
 }
 
 // report fills the parts of a Report every scenario shares.
@@ -260,9 +338,7 @@ func (r *runner) report() *Report {
 		{name: LatencyUpgrade, rec: r.k.upgrade},
 		{name: LatencyAuth, rec: r.k.auth},
 	} {
-		if s := l.rec.summary(); s.Count > 0 {
-			rep.Latency[l.name] = s
-		}
+		rep.addLatency(l.name, l.rec)
 	}
 	return rep
 }

@@ -22,6 +22,7 @@ const usage = `NAME
 
 SYNOPSIS
     bench connect|idle|echo|chat [flags]
+    bench merge REPORT.json... [-json FILE]
 
 SCENARIOS
     connect  open -conns connections at -rate per second, wait for each one's
@@ -40,7 +41,10 @@ SCENARIOS
              to random other users, at -msg-rate per second or as fast as
              -inflight allows, for -duration; report throughput, end-to-end
              latency (timestamp carried in the content), ack latency, loss and
-             duplicates.
+             duplicates. -to self sends to the sender's own user id instead.
+    merge    combine -json reports of runs made at the same time (several
+             machines) into one: counts and rates add up, latencies come
+             from the merged HDR histograms.
 
 TARGETS AND PACING
     -target LIST      comma-separated host:port or ws://, wss:// URLs;
@@ -57,6 +61,11 @@ TARGETS AND PACING
                       127.0.0.2-127.0.0.80; one source address reaches one
                       target about 28k times (IP_BIND_ADDRESS_NO_PORT is set)
     -insecure         do not check TLS certificates (wss://)
+    -procs N          spread the connections over N child processes (each runs
+                      its share of -conns, users and -rate; they start each
+                      phase together); their counts and HDR histograms are
+                      merged into one report. Use it past one process's
+                      open-files limit (default 1: this process alone)
 
 AUTHENTICATION
     -auth MODE        query (?token=), header (Authorization: Bearer),
@@ -82,10 +91,15 @@ MESSAGES
                       with -msg-rate, no cap unless given)
     -msg-rate M       chat: messages per second per user (default 0: as fast
                       as -inflight allows)
+    -to WHO           chat: random (another user, default) or self
     -hello            echo: wait for a first frame with code 200 before sending
 
 MEMORY AND OUTPUT
-    -server-pid LIST  idle: comma-separated server pids whose VmRSS is sampled
+    -server-pid LIST  comma-separated server pids, read from /proc: idle
+                      samples their VmRSS before and after connecting; echo
+                      and chat their CPU time, read/write syscalls (per
+                      echo, per delivered message) and RSS over the
+                      measurement
     -stats-url URL    idle: JSON stats endpoint fetched before and after
     -read-buffer N    per-connection read buffer in bytes (default by scenario)
     -json FILE        also write the report as JSON to FILE
@@ -93,9 +107,10 @@ MEMORY AND OUTPUT
     -check            print the resolved configuration and exit
 
 LIMITS
-    The soft RLIMIT_NOFILE is raised to the hard limit; -conns above it (less
-    a small reserve) is refused. Interrupt (SIGINT, SIGTERM) ends the run early
-    and still prints the report.
+    The soft RLIMIT_NOFILE is raised to the hard limit; more connections per
+    process than it allows (less a small reserve) are refused: use -procs.
+    Interrupt (SIGINT, SIGTERM) ends the run early and still prints the
+    report.
 
 EXAMPLES
     GATEWAY_JWT_SECRET=dev bench connect -conns 10000 -rate 5000
@@ -103,6 +118,8 @@ EXAMPLES
         -src 127.0.0.2-127.0.0.20 -stats-url http://127.0.0.1:8081/debug/stats
     bench echo -target ws://127.0.0.1:9001/ -conns 100 -inflight 8 -payload 1024
     bench chat -conns 1000 -msg-rate 10 -duration 30s -json chat.json
+    bench idle -conns 38000 -procs 2 -src 127.0.0.2-127.0.0.3 -ramp 10s \
+        -server-pid $(pidof gateway | tr ' ' ,) -duration 30s
 `
 
 // options are the flags that are not Config fields as they stand.
@@ -115,6 +132,8 @@ type options struct {
 	jsonFile  string
 	quiet     bool
 	check     bool
+	procs     int
+	child     string // "k/n": this process is child k of a -procs run
 }
 
 // bindFlags binds every flag onto an options value; defaults depend on the
@@ -149,6 +168,9 @@ func bindFlags(fs *flag.FlagSet, scenario string) *options {
 	fs.IntVar(&c.Inflight, "inflight", 0, "")
 	fs.Float64Var(&c.MsgRate, "msg-rate", 0, "")
 	fs.BoolVar(&c.Hello, "hello", false, "")
+	fs.StringVar(&c.To, "to", bench.ToRandom, "")
+	fs.IntVar(&o.procs, "procs", 1, "")
+	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.serverPID, "server-pid", "", "")
 	fs.StringVar(&c.StatsURL, "stats-url", "", "")
 	fs.IntVar(&c.ReadBuffer, "read-buffer", 0, "")
@@ -167,6 +189,9 @@ func (o *options) config(progress io.Writer) (bench.Config, error) {
 	}
 	if c.Src, err = bench.ParseSrc(o.src); err != nil {
 		return c, err
+	}
+	if o.procs < 1 {
+		return c, fmt.Errorf("bench: -procs %d (want 1 or more)", o.procs)
 	}
 	c.Auth = bench.AuthMode(o.auth)
 	if len(c.Secret) == 0 {
@@ -192,7 +217,7 @@ func (o *options) config(progress io.Writer) (bench.Config, error) {
 }
 
 // describe prints a resolved configuration for -check, without secrets.
-func describe(scenario string, c bench.Config) string {
+func describe(scenario string, c bench.Config, procs int) string {
 	var b strings.Builder
 	p := func(k string, v any) { fmt.Fprintf(&b, "%-12s %v\n", k, v) }
 	p("scenario", scenario)
@@ -209,10 +234,12 @@ func describe(scenario string, c bench.Config) string {
 	p("payload", c.Payload)
 	p("inflight", c.Inflight)
 	p("msg-rate", c.MsgRate)
+	p("to", c.To)
 	p("server-pids", c.ServerPIDs)
 	p("stats-url", c.StatsURL)
+	p("procs", procs)
 	if nofile, err := bench.RaiseNoFileLimit(); err == nil {
-		p("max conns", fmt.Sprintf("%d (RLIMIT_NOFILE %d)", bench.MaxConns(nofile), nofile))
+		p("max conns", fmt.Sprintf("%d per process (RLIMIT_NOFILE %d)", bench.MaxConns(nofile), nofile))
 	}
 	return b.String()
 }

@@ -29,6 +29,14 @@ func TestRun(t *testing.T) {
 		{name: "check from env", args: []string{"chat", "-check", "-conns", "10", "-ramp", "2s", "-first-user", "5"},
 			env: map[string]string{envSecret: "hunter2"}, wantOut: []string{"scenario     chat", "rate         5", "users        u5..u14", "secret set   true"},
 			notInOut: "hunter2"},
+		{name: "procs zero", args: []string{"idle", "-check", "-auth", "none", "-procs", "0"}, wantCode: 2, wantErr: "-procs 0"},
+		{name: "more procs than conns", args: []string{"idle", "-check", "-auth", "none", "-conns", "2", "-procs", "3"}, wantCode: 2, wantErr: "bad config"},
+		{name: "procs past one process", args: []string{"idle", "-check", "-auth", "none", "-conns", "30000", "-procs", "2", "-src", "127.0.0.2-127.0.0.3"},
+			wantOut: []string{"conns        30000", "procs        2", "per process"}},
+		{name: "bad to", args: []string{"chat", "-check", "-auth", "none", "-to", "all"}, wantCode: 2, wantErr: "-to"},
+		{name: "to self", args: []string{"chat", "-check", "-auth", "none", "-to", "self"}, wantOut: []string{"to           self"}},
+		{name: "positional argument", args: []string{"chat", "-check", "extra"}, wantCode: 2, wantErr: "unexpected argument"},
+		{name: "bad child", args: []string{"chat", "-auth", "none", "-child", "3/2"}, wantCode: 2, wantErr: "-child"},
 		{name: "echo defaults to no auth", args: []string{"echo", "-check", "-target", "ws://h:1/e"},
 			wantOut: []string{"auth         none", "targets      ws://h:1/e"}},
 	} {
@@ -37,7 +45,7 @@ func TestRun(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var out, errOut bytes.Buffer
-			code := run(tc.args, &out, &errOut)
+			code := run(tc.args, strings.NewReader(""), &out, &errOut)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tc.wantCode, errOut.String())
 			}

@@ -1,0 +1,6 @@
+package benchtest
+
+import "errors"
+
+// ErrNoAddr means the engine did not come up.
+var ErrNoAddr = errors.New("benchtest: server did not start")
