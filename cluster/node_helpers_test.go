@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,29 +116,49 @@ type node struct {
 	api  string // http://…
 }
 
+// nodeOptions are what tests vary between nodes.
+type nodeOptions struct {
+	store       func(n *node) auth.RefreshStore // nil: a memory store per node
+	policy      gateway.Policy
+	maxSessions int
+}
+
 func startNode(t testing.TB, natsURL, name string) *node {
+	t.Helper()
+	return startNodeWith(t, natsURL, name, nodeOptions{})
+}
+
+func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	n := &node{name: name}
 	var err error
-	if n.auth, err = auth.New(auth.Config{Secret: testSecret}); err != nil {
-		t.Fatal(err)
-	}
 	n.bus, err = cluster.New(cluster.Config{URLs: []string{natsURL}, NodeID: name, ReconnectWait: 20 * time.Millisecond,
 		RequestTimeout: testWait, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	relay := &relay{}
+	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
+		t.Fatal(err)
+	}
+	var store auth.RefreshStore
+	if o.store != nil {
+		store = o.store(n)
+	}
+	if n.auth, err = auth.New(auth.Config{Secret: testSecret, Users: auth.DemoUsers(), Store: store,
+		Throttle: auth.ThrottleConfig{Disabled: true}}); err != nil {
+		t.Fatal(err)
+	}
 	if n.hub, err = hub.New(hub.Config{Shards: 4, OnPresence: n.bus.Interest}); err != nil {
 		t.Fatal(err)
 	}
-	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey})
+	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
+		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.bus.Start(cluster.Handlers{Push: n.gw.PushRemote}); err != nil {
-		t.Fatal(err)
-	}
+	relay.gw.Store(n.gw)
 	n.srv, err = engine.New(n.gw, engine.WithOptions(engine.Options{Loops: 2, PingInterval: -1,
 		CloseTimeout: 500 * time.Millisecond, TimerResolution: 20 * time.Millisecond, Logger: quiet}))
 	if err != nil {
@@ -162,6 +183,24 @@ func startNode(t testing.TB, natsURL, name string) *node {
 		n.auth.Close()
 	})
 	return n
+}
+
+// relay hands the bus's messages to the node's gateway once it exists
+// (the bus starts first: a NATS store needs its connection).
+type relay struct {
+	gw atomic.Pointer[gateway.Gateway]
+}
+
+func (r *relay) push(user string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRemote(user, payload)
+	}
+}
+
+func (r *relay) control(user, kind, origin string, data []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.Control(user, kind, origin, data)
+	}
 }
 
 // startNodes starts n nodes named n1, n2, … and waits until each bus is up.

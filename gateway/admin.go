@@ -98,4 +98,3 @@ func appendPushResult(dst []byte, n int, routed bool) []byte {
 	}
 	return append(dst, '}')
 }
-

@@ -47,9 +47,10 @@ type Gateway struct {
 	policy       Policy
 	maxSessions  int
 	ops          ops
-	cluster      Cluster  // nil: single node
-	adminKey     [32]byte // SHA-256 of Config.AdminKey
-	adminOn      bool     // Config.AdminKey was set
+	cluster      Cluster    // nil: single node
+	ctl          Controller // cluster's control messages; nil: single node
+	adminKey     [32]byte   // SHA-256 of Config.AdminKey
+	adminOn      bool       // Config.AdminKey was set
 	remote       remoteStats
 }
 
@@ -85,6 +86,7 @@ func New(cfg Config) (*Gateway, error) {
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
 		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
 		cluster: cfg.Cluster}
+	g.ctl, _ = cfg.Cluster.(Controller)
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
 	return g, nil

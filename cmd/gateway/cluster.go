@@ -105,7 +105,7 @@ func startBus(bus *cluster.Bus, gw *gateway.Gateway, log *slog.Logger) error {
 	if bus == nil {
 		return nil
 	}
-	if err := bus.Start(cluster.Handlers{Push: gw.PushRemote}); err != nil {
+	if err := bus.Start(cluster.Handlers{Push: gw.PushRemote, Control: gw.Control}); err != nil {
 		return err
 	}
 	log.Info("cluster mode", "node", bus.NodeID(), "nats_ready", bus.Ready())

@@ -8,7 +8,7 @@ import (
 
 func TestClusterFlags(t *testing.T) {
 	t.Setenv("GATEWAY_NATS_URL", "")
-	t.Setenv("GATEWAY_ADMIN_KEY", "from-env")
+	t.Setenv("GATEWAY_ADMIN_KEY", "from-env-admin-key")
 	var o options
 	err := o.parse([]string{"-nats-url", "nats://a:4222,nats://b:4222", "-node-id", "gw1", "-reuseport",
 		"-backend-timeout", "2s"}, io.Discard)
@@ -16,7 +16,7 @@ func TestClusterFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.cluster.natsURL != "nats://a:4222,nats://b:4222" || o.cluster.nodeID != "gw1" || !o.prod.reusePort ||
-		o.adminKey != "from-env" || o.cluster.backendTimeout.String() != "2s" {
+		o.adminKey != "from-env-admin-key" || o.cluster.backendTimeout.String() != "2s" {
 		t.Fatalf("parsed %+v", o)
 	}
 	bus, err := newBus(&o.cluster, slog.New(slog.DiscardHandler))
