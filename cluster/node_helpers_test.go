@@ -44,6 +44,7 @@ type natsServer struct {
 	t    testing.TB
 	port int
 	srv  *server.Server
+	dir  string // JetStream storage; "" without JetStream
 }
 
 func startNATS(t testing.TB) *natsServer {
@@ -54,9 +55,19 @@ func startNATS(t testing.TB) *natsServer {
 	return ns
 }
 
+// startNATSJetStream is startNATS with JetStream (key-value buckets).
+func startNATSJetStream(t testing.TB) *natsServer {
+	t.Helper()
+	ns := &natsServer{t: t, port: -1, dir: t.TempDir()}
+	ns.start()
+	t.Cleanup(ns.stop)
+	return ns
+}
+
 func (ns *natsServer) start() {
 	ns.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true,
+		JetStream: ns.dir != "", StoreDir: ns.dir})
 	if err != nil {
 		ns.t.Fatal(err)
 	}
@@ -144,6 +155,12 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 	}
 	var store auth.RefreshStore
 	if o.store != nil {
+		eventually(t, func() error {
+			if !n.bus.Ready() {
+				return fmt.Errorf("%s: bus not ready", n.name)
+			}
+			return nil
+		})
 		store = o.store(n)
 	}
 	if n.auth, err = auth.New(auth.Config{Secret: testSecret, Users: auth.DemoUsers(), Store: store,
@@ -206,9 +223,14 @@ func (r *relay) control(user, kind, origin string, data []byte) {
 // startNodes starts n nodes named n1, n2, … and waits until each bus is up.
 func startNodes(t testing.TB, ns *natsServer, count int) []*node {
 	t.Helper()
+	return startNodesWith(t, ns, count, nodeOptions{})
+}
+
+func startNodesWith(t testing.TB, ns *natsServer, count int, o nodeOptions) []*node {
+	t.Helper()
 	nodes := make([]*node, count)
 	for i := range nodes {
-		nodes[i] = startNode(t, ns.url(), "n"+strconv.Itoa(i+1))
+		nodes[i] = startNodeWith(t, ns.url(), "n"+strconv.Itoa(i+1), o)
 	}
 	for _, n := range nodes {
 		eventually(t, func() error {

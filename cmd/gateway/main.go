@@ -74,6 +74,7 @@ type app struct {
 	opts       *options
 	drain      gateway.DrainConfig
 	fds        fdBudget
+	store      auth.RefreshStore
 	closeStore func() error
 }
 
@@ -90,18 +91,29 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(o, log)
+	bus, err := newBus(&o.cluster, log)
+	if err != nil {
+		return nil, err
+	}
+	relay := &busRelay{}
+	if !o.check {
+		if err := startBus(bus, relay, log); err != nil {
+			return nil, err
+		}
+	}
+	built := false
+	defer func() {
+		if bus != nil && !built {
+			bus.Close()
+		}
+	}()
+	store, closeStore, err := openStore(o, log, bus)
 	if err != nil {
 		return nil, err
 	}
 	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
 		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
 	if err != nil {
-		return nil, errors.Join(err, closeStore())
-	}
-	bus, err := newBus(&o.cluster, log)
-	if err != nil {
-		am.Close()
 		return nil, errors.Join(err, closeStore())
 	}
 	h, err := hub.New(hub.Config{Shards: o.shards, OnPresence: presenceHook(bus)})
@@ -125,13 +137,10 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
-	if !o.check {
-		if err := startBus(bus, gw, log); err != nil {
-			return nil, errors.Join(err, closeAll(am, h), closeStore())
-		}
-	}
+	relay.gw.Store(gw)
+	built = true
 	a := &app{auth: am, bus: bus, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
-		fds: fds, closeStore: closeStore}
+		fds: fds, store: store, closeStore: closeStore}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -185,11 +194,14 @@ wait:
 	return status
 }
 
+// close stops the auth workers before the bus, whose connection the NATS
+// refresh-token store uses.
 func (a *app) close() {
+	err := closeAll(a.auth, a.hub)
 	if a.bus != nil {
 		a.bus.Close()
 	}
-	_ = errors.Join(closeAll(a.auth, a.hub), a.closeStore())
+	_ = errors.Join(err, a.closeStore())
 }
 
 // drainUntil drains the sessions (see gateway.Drain); a second signal cuts

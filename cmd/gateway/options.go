@@ -23,6 +23,7 @@ type options struct {
 	check                      bool
 	prod                       prodOptions    // production flags: see prod.go
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
+	store                      storeOptions   // -refresh-store: see store.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -58,6 +59,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.prod.bind(fs)
 	o.tokenFlags(fs)
 	o.cluster.bind(fs)
+	o.storeFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
