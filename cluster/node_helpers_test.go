@@ -117,6 +117,7 @@ func eventually(t testing.TB, cond func() error) {
 
 // node is one gateway process, in-process.
 type node struct {
+	reg  *cluster.Registry // nil without nodeOptions.registry
 	name string
 	auth *auth.Manager
 	bus  *cluster.Bus
@@ -132,6 +133,7 @@ type nodeOptions struct {
 	store       func(n *node) auth.RefreshStore // nil: a memory store per node
 	policy      gateway.Policy
 	maxSessions int
+	registry    bool // a session registry on JetStream (login policy across nodes)
 }
 
 func startNode(t testing.TB, natsURL, name string) *node {
@@ -154,14 +156,23 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	var store auth.RefreshStore
-	if o.store != nil {
+	if o.store != nil || o.registry {
 		eventually(t, func() error {
 			if !n.bus.Ready() {
 				return fmt.Errorf("%s: bus not ready", n.name)
 			}
 			return nil
 		})
+	}
+	if o.store != nil {
 		store = o.store(n)
+	}
+	var registry gateway.SessionRegistry
+	if o.registry {
+		if n.reg, err = cluster.OpenRegistry(context.Background(), n.bus.Conn(), cluster.RegistryOptions{Memory: true}); err != nil {
+			t.Fatal(err)
+		}
+		registry = n.reg
 	}
 	if n.auth, err = auth.New(auth.Config{Secret: testSecret, Users: auth.DemoUsers(), Store: store,
 		Throttle: auth.ThrottleConfig{Disabled: true}}); err != nil {
@@ -171,7 +182,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions})
+		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +206,9 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		defer cancel()
 		_ = n.srv.Stop(ctx)
 		<-done
+		if n.reg != nil {
+			n.reg.Close()
+		}
 		n.bus.Close()
 		n.hub.Close()
 		n.auth.Close()

@@ -54,6 +54,15 @@ func (g *Gateway) applyPolicy(m *member) {
 	if g.policy == PolicyMulti && g.maxSessions == 0 {
 		return
 	}
+	if g.clusterPolicy() {
+		g.joinRegistry(m)
+		return
+	}
+	g.applyPolicyLocal(m)
+}
+
+// applyPolicyLocal is applyPolicy over this node's sessions only.
+func (g *Gateway) applyPolicyLocal(m *member) {
 	g.hub.Sessions(m.UserID, func(all []*hub.Member) {
 		var older []*member
 		found := false

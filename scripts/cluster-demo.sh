@@ -60,7 +60,7 @@ fi
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 for i in $(seq "$NODES"); do
   bin/gateway -addr "127.0.0.1:$WS_PORT" -reuseport -http-addr "127.0.0.1:${HTTP_PORTS[$i]}" \
-    "${nats_flags[@]}" -node-id "gw$i" -data-dir "$out" -log-level warn \
+    "${nats_flags[@]}" -node-id "gw$i" -data-dir "$out" -log-level warn -max-sessions-per-user 0 \
     2>"$out/gw$i.log" &
   pids+=($!)
   gwpids[$i]=$!

@@ -65,7 +65,8 @@ func run(args []string) int {
 // app is everything run builds.
 type app struct {
 	auth       *auth.Manager
-	bus        *cluster.Bus // nil: single node
+	bus        *cluster.Bus      // nil: single node
+	registry   *cluster.Registry // nil: login policy per node
 	hub        *hub.Hub
 	gw         *gateway.Gateway
 	srv        *engine.Server
@@ -102,7 +103,11 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		}
 	}
 	built := false
+	var registry *cluster.Registry
 	defer func() {
+		if registry != nil && !built {
+			registry.Close()
+		}
 		if bus != nil && !built {
 			bus.Close()
 		}
@@ -111,6 +116,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	registry = openRegistry(o, log, bus)
 	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
 		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
 	if err != nil {
@@ -123,7 +129,8 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
-		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus)})
+		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
+		Registry: asRegistry(registry)})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -139,7 +146,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	}
 	relay.gw.Store(gw)
 	built = true
-	a := &app{auth: am, bus: bus, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
+	a := &app{auth: am, bus: bus, registry: registry, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
 		fds: fds, store: store, closeStore: closeStore}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
@@ -198,6 +205,9 @@ wait:
 // refresh-token store uses.
 func (a *app) close() {
 	err := closeAll(a.auth, a.hub)
+	if a.registry != nil {
+		a.registry.Close()
+	}
 	if a.bus != nil {
 		a.bus.Close()
 	}

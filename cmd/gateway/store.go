@@ -12,6 +12,7 @@ import (
 	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/auth/natsstore"
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/gateway"
 )
 
 // storeWait bounds how long a node waits for NATS at start when its
@@ -96,4 +97,38 @@ func openStore(o *options, log *slog.Logger, bus *cluster.Bus) (auth.RefreshStor
 	}
 	log.Info("refresh-token store", "nats_kv_bucket", o.store.bucket)
 	return s, none, nil
+}
+
+// openRegistry opens the cluster's session registry when the login policy
+// limits sessions (anything but multi without a cap), so that it holds
+// across nodes. Without NATS JetStream it warns and returns nil: each node
+// then applies the policy to its own sessions.
+func openRegistry(o *options, log *slog.Logger, bus *cluster.Bus) *cluster.Registry {
+	if bus == nil || o.check || (o.loginPolicy == "multi" && o.maxSessionsPerUser == 0) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeWait)
+	defer cancel()
+	for !bus.Ready() {
+		select {
+		case <-ctx.Done():
+			log.Warn("session registry: NATS not reachable; login policy per node only")
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	r, err := cluster.OpenRegistry(ctx, bus.Conn(), cluster.RegistryOptions{Replicas: o.store.replicas})
+	if err != nil {
+		log.Warn("session registry unavailable (does NATS have JetStream?); login policy per node only", "err", err)
+		return nil
+	}
+	return r
+}
+
+// asRegistry avoids handing the gateway a typed nil.
+func asRegistry(r *cluster.Registry) gateway.SessionRegistry {
+	if r == nil {
+		return nil
+	}
+	return r
 }

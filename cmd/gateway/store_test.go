@@ -77,6 +77,9 @@ func TestBuildNATSStore(t *testing.T) {
 			if !tc.check(a.store) {
 				t.Fatalf("store %T", a.store)
 			}
+			if a.registry == nil { // -max-sessions-per-user 16 by default: counted cluster-wide
+				t.Fatal("no session registry in cluster mode")
+			}
 			if _, err := a.auth.RevokeUser("alice", ""); err != nil {
 				t.Fatalf("store unusable: %v", err)
 			}
