@@ -205,6 +205,16 @@ func (m *Manager) RevokeAsync(id string, done func(error)) error {
 // its access tokens to be still unexpired. It does not block.
 func (m *Manager) IsRevoked(id string) bool { return id != "" && m.revoked.has(id) }
 
+// MarkRevoked records that family id was revoked elsewhere (another
+// gateway node): Verify and Refresh refuse its tokens here from now on, as
+// long as IsRevoked would after a local revocation. It does not touch the
+// store and does not block.
+func (m *Manager) MarkRevoked(id string) {
+	if id != "" {
+		m.revoked.add(id, m.revokedUntil(m.now()))
+	}
+}
+
 // revokedUntil is how long a family revoked at now must stay in the
 // in-memory set: until the last access token issued before could expire.
 func (m *Manager) revokedUntil(now time.Time) time.Time {

@@ -19,7 +19,8 @@ type Handlers struct {
 	// delivered them; payload belongs to the callee.
 	Push func(userID string, payload []byte)
 	// Control runs a control message that another node published with
-	// PublishControl: kind names it, origin is the publishing node's ID.
+	// PublishControl, Broadcast or PublishNode: kind names it, origin is the
+	// publishing node's ID.
 	Control func(userID, kind, origin string, data []byte)
 }
 
@@ -92,6 +93,10 @@ func (b *Bus) Start(h Handlers) error {
 	}
 	b.nc = nc
 	if _, err := nc.ChanSubscribe(b.inbox+"*", b.replies); err != nil {
+		nc.Close()
+		return err
+	}
+	if err := b.subscribeNodes(); err != nil {
 		nc.Close()
 		return err
 	}

@@ -9,6 +9,8 @@
 //	gateway.user.<uid>   a push for every session of a user; the payload is one
 //	                     complete server→client JSON message (PROTOCOL.md §3)
 //	gateway.up.<cmd_id>  client commands with cmd_id >= 10000, as NATS requests
+//	gateway.nodes        control messages to every node (Bus.Broadcast)
+//	gateway.node.<id>    control messages to one node (Bus.PublishNode)
 //
 // <uid> is [EscapeUserID] of the user ID: bytes other than A–Z, a–z, 0–9,
 // '-' and '_' are written %XX (upper-case hex). A node subscribes to a
@@ -17,9 +19,16 @@
 // reaches exactly the nodes with sessions of that user. Connections use
 // NATS's no-echo option: a node never receives what it published itself.
 //
-// Control messages (a kick, a login policy: see [Bus.PublishControl]) travel
-// on the user's subject too, marked by the Gateway-Control header; one
-// subscription per user carries both.
+// Control messages (a kick: see [Bus.PublishControl]) travel on the user's
+// subject too, marked by the Gateway-Control header; one subscription per
+// user carries both. Those that must reach nodes regardless of interest go
+// on gateway.nodes (revocations) or gateway.node.<id> (evictions), which
+// every node subscribes to at Start; the Gateway-User header names the
+// user there.
+//
+// [Registry] is the cluster-wide list of each user's sessions in a
+// JetStream key-value bucket, for login policies across nodes; it has its
+// own worker goroutines and uses the connection the caller gives it.
 //
 // # Never blocking
 //

@@ -19,11 +19,17 @@ func (b *Bus) inboundLoop() {
 func (b *Bus) dispatch(m *nats.Msg) {
 	b.stats.Received.Add(1)
 	user, ok := UserFromSubject(m.Subject)
+	nodeSubject := false
 	if !ok {
+		user, ok = b.nodeControlUser(m)
+		nodeSubject = true
+	}
+	kind := controlKind(m)
+	if !ok || user == "" || (nodeSubject && kind == "") {
 		b.stats.Dropped.Add(1)
 		return
 	}
-	if kind := controlKind(m); kind != "" {
+	if kind != "" {
 		if b.h.Control == nil {
 			b.stats.Dropped.Add(1)
 			return

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ type natsServer struct {
 	t    testing.TB
 	port int
 	srv  *server.Server
+	dir  string // JetStream storage; "" without JetStream
 }
 
 func startNATS(t testing.TB) *natsServer {
@@ -53,9 +55,19 @@ func startNATS(t testing.TB) *natsServer {
 	return ns
 }
 
+// startNATSJetStream is startNATS with JetStream (key-value buckets).
+func startNATSJetStream(t testing.TB) *natsServer {
+	t.Helper()
+	ns := &natsServer{t: t, port: -1, dir: t.TempDir()}
+	ns.start()
+	t.Cleanup(ns.stop)
+	return ns
+}
+
 func (ns *natsServer) start() {
 	ns.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true,
+		JetStream: ns.dir != "", StoreDir: ns.dir})
 	if err != nil {
 		ns.t.Fatal(err)
 	}
@@ -105,6 +117,7 @@ func eventually(t testing.TB, cond func() error) {
 
 // node is one gateway process, in-process.
 type node struct {
+	reg  *cluster.Registry // nil without nodeOptions.registry
 	name string
 	auth *auth.Manager
 	bus  *cluster.Bus
@@ -115,29 +128,65 @@ type node struct {
 	api  string // http://…
 }
 
+// nodeOptions are what tests vary between nodes.
+type nodeOptions struct {
+	store       func(n *node) auth.RefreshStore // nil: a memory store per node
+	policy      gateway.Policy
+	maxSessions int
+	registry    bool // a session registry on JetStream (login policy across nodes)
+}
+
 func startNode(t testing.TB, natsURL, name string) *node {
+	t.Helper()
+	return startNodeWith(t, natsURL, name, nodeOptions{})
+}
+
+func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	n := &node{name: name}
 	var err error
-	if n.auth, err = auth.New(auth.Config{Secret: testSecret}); err != nil {
-		t.Fatal(err)
-	}
 	n.bus, err = cluster.New(cluster.Config{URLs: []string{natsURL}, NodeID: name, ReconnectWait: 20 * time.Millisecond,
 		RequestTimeout: testWait, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	relay := &relay{}
+	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
+		t.Fatal(err)
+	}
+	var store auth.RefreshStore
+	if o.store != nil || o.registry {
+		eventually(t, func() error {
+			if !n.bus.Ready() {
+				return fmt.Errorf("%s: bus not ready", n.name)
+			}
+			return nil
+		})
+	}
+	if o.store != nil {
+		store = o.store(n)
+	}
+	var registry gateway.SessionRegistry
+	if o.registry {
+		if n.reg, err = cluster.OpenRegistry(context.Background(), n.bus.Conn(), cluster.RegistryOptions{Memory: true}); err != nil {
+			t.Fatal(err)
+		}
+		registry = n.reg
+	}
+	if n.auth, err = auth.New(auth.Config{Secret: testSecret, Users: auth.DemoUsers(), Store: store,
+		Throttle: auth.ThrottleConfig{Disabled: true}}); err != nil {
+		t.Fatal(err)
+	}
 	if n.hub, err = hub.New(hub.Config{Shards: 4, OnPresence: n.bus.Interest}); err != nil {
 		t.Fatal(err)
 	}
-	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey})
+	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
+		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.bus.Start(cluster.Handlers{Push: n.gw.PushRemote}); err != nil {
-		t.Fatal(err)
-	}
+	relay.gw.Store(n.gw)
 	n.srv, err = engine.New(n.gw, engine.WithOptions(engine.Options{Loops: 2, PingInterval: -1,
 		CloseTimeout: 500 * time.Millisecond, TimerResolution: 20 * time.Millisecond, Logger: quiet}))
 	if err != nil {
@@ -157,6 +206,9 @@ func startNode(t testing.TB, natsURL, name string) *node {
 		defer cancel()
 		_ = n.srv.Stop(ctx)
 		<-done
+		if n.reg != nil {
+			n.reg.Close()
+		}
 		n.bus.Close()
 		n.hub.Close()
 		n.auth.Close()
@@ -164,12 +216,35 @@ func startNode(t testing.TB, natsURL, name string) *node {
 	return n
 }
 
+// relay hands the bus's messages to the node's gateway once it exists
+// (the bus starts first: a NATS store needs its connection).
+type relay struct {
+	gw atomic.Pointer[gateway.Gateway]
+}
+
+func (r *relay) push(user string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRemote(user, payload)
+	}
+}
+
+func (r *relay) control(user, kind, origin string, data []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.Control(user, kind, origin, data)
+	}
+}
+
 // startNodes starts n nodes named n1, n2, … and waits until each bus is up.
 func startNodes(t testing.TB, ns *natsServer, count int) []*node {
 	t.Helper()
+	return startNodesWith(t, ns, count, nodeOptions{})
+}
+
+func startNodesWith(t testing.TB, ns *natsServer, count int, o nodeOptions) []*node {
+	t.Helper()
 	nodes := make([]*node, count)
 	for i := range nodes {
-		nodes[i] = startNode(t, ns.url(), "n"+strconv.Itoa(i+1))
+		nodes[i] = startNodeWith(t, ns.url(), "n"+strconv.Itoa(i+1), o)
 	}
 	for _, n := range nodes {
 		eventually(t, func() error {

@@ -9,9 +9,11 @@ import (
 )
 
 // apiKick is POST /api/kick: {"user_id","device_id"?,"reason"?} →
-// {"kicked": n}, the sessions kicked on this node. The user's refresh
-// families (of that device) are revoked too, so that the kicked clients
-// cannot refresh.
+// {"kicked":n[,"routed":true]}: n counts the sessions kicked on this node;
+// "routed" says that the kick went to the other nodes too (cluster mode),
+// which kick theirs without reporting back. The user's refresh families
+// (of that device) are revoked too, so that the kicked clients cannot
+// refresh.
 func (g *Gateway) apiKick(w http.ResponseWriter, r *http.Request) {
 	if !g.admin(w, r) {
 		return
@@ -28,12 +30,21 @@ func (g *Gateway) apiKick(w http.ResponseWriter, r *http.Request) {
 	in = in.Clone()
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	n, err := g.Kick(ctx, in.UserID, in.DeviceID, in.Reason)
+	n, routed, err := g.Kick(ctx, in.UserID, in.DeviceID, in.Reason)
 	if err != nil {
 		g.log.Warn("kick", "user", in.UserID, "kicked", n, "err", err)
 		writeError(w, errInternal)
 		return
 	}
-	g.log.Info("admin kick", "user", in.UserID, "device", in.DeviceID, "kicked", n)
-	writeOK(w, protocol.AppendKickCountBody(nil, n))
+	g.log.Info("admin kick", "user", in.UserID, "device", in.DeviceID, "kicked", n, "routed", routed)
+	writeOK(w, appendKickResult(nil, n, routed))
+}
+
+// appendKickResult appends {"kicked":n[,"routed":true]}.
+func appendKickResult(dst []byte, n int, routed bool) []byte {
+	dst = protocol.AppendKickCountBody(dst, n)
+	if routed {
+		dst = append(dst[:len(dst)-1], `,"routed":true}`...)
+	}
+	return dst
 }

@@ -31,8 +31,12 @@ type Cluster interface {
 
 // remoteStats counts what the bus brought in.
 type remoteStats struct {
-	pushed  atomic.Int64 // pushes from the bus handed to the hub
-	refused atomic.Int64 // payloads that were not a JSON object in UTF-8
+	pushed   atomic.Int64 // pushes from the bus handed to the hub
+	refused  atomic.Int64 // payloads that were not a JSON object in UTF-8, bad control messages
+	controls atomic.Int64 // control messages run (kick, revoke, evict)
+	// registryFailed counts logins whose policy ran on this node only
+	// because the session registry refused or failed.
+	registryFailed atomic.Int64
 }
 
 // sendRouted is SEND in cluster mode: this node's sessions get the frame
@@ -168,6 +172,10 @@ func (g *Gateway) clusterStats() json.RawMessage {
 	b = strconv.AppendInt(b, g.remote.pushed.Load(), 10)
 	b = append(b, `,"remote_refused":`...)
 	b = strconv.AppendInt(b, g.remote.refused.Load(), 10)
+	b = append(b, `,"remote_controls":`...)
+	b = strconv.AppendInt(b, g.remote.controls.Load(), 10)
+	b = append(b, `,"registry_failed":`...)
+	b = strconv.AppendInt(b, g.remote.registryFailed.Load(), 10)
 	if sa, ok := g.cluster.(statsAppender); ok {
 		b = append(b, ',')
 		b = sa.AppendStats(b)

@@ -34,6 +34,10 @@ type Config struct {
 	// Cluster is the bus to the other gateway nodes (see cluster.go); nil
 	// for a single node with in-process routing only.
 	Cluster Cluster
+	// Registry, in cluster mode, makes the login policy and
+	// MaxSessionsPerUser hold across nodes (see registry.go); nil: each
+	// node applies them to its own sessions.
+	Registry SessionRegistry
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -47,7 +51,9 @@ type Gateway struct {
 	policy       Policy
 	maxSessions  int
 	ops          ops
-	cluster      Cluster  // nil: single node
+	cluster      Cluster    // nil: single node
+	ctl          Controller // cluster's control messages; nil: single node
+	registry     SessionRegistry
 	adminKey     [32]byte // SHA-256 of Config.AdminKey
 	adminOn      bool     // Config.AdminKey was set
 	remote       remoteStats
@@ -84,7 +90,8 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
 		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
-		cluster: cfg.Cluster}
+		cluster: cfg.Cluster, registry: cfg.Registry}
+	g.ctl, _ = cfg.Cluster.(Controller)
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
 	return g, nil
@@ -127,7 +134,7 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 	}
 	g.logClose(s, code)
 	if s.member != nil {
-		g.hub.Remove(&s.member.Member)
+		g.leave(s.member)
 		s.member = nil
 	}
 }
@@ -154,7 +161,7 @@ func (g *Gateway) authenticate(s *session, gr grant) {
 		return
 	}
 	if s.member != nil {
-		g.hub.Remove(&s.member.Member)
+		g.leave(s.member)
 	}
 	m := &member{conn: s.conn, family: gr.family}
 	m.Member = hub.Member{Conn: m, UserID: gr.userID, SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform}
@@ -169,8 +176,14 @@ func (g *Gateway) unauthenticate(s *session) {
 	if s.member == nil {
 		return
 	}
-	g.hub.Remove(&s.member.Member)
+	g.leave(s.member)
 	s.member, s.expiresAt = nil, 0
 	s.conn.SetTimer(time.Time{})
 	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
+}
+
+// leave takes m out of the hub (and the registry).
+func (g *Gateway) leave(m *member) {
+	g.hub.Remove(&m.Member)
+	g.leaveRegistry(m)
 }

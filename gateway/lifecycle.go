@@ -145,6 +145,7 @@ func (g *Gateway) afterRefreshError(err error) {
 	if errors.As(err, &reuse) {
 		g.log.Warn("refresh token reused: family revoked", "family", reuse.Family.ID, "user", reuse.Family.UserID)
 		g.kickFamily(reuse.Family.UserID, reuse.Family.ID, nil)
+		g.announceRevoked(reuse.Family.UserID, reuse.Family.ID)
 	}
 }
 
@@ -160,6 +161,7 @@ func (g *Gateway) logout(s *session) {
 		g.log.Warn("revocation not persisted", "family", m.family, "err", err)
 	}
 	g.kickFamily(m.UserID, m.family, m)
+	g.announceRevoked(m.UserID, m.family)
 }
 
 // tokenExpired is the 3004 push, the same for every session.

@@ -54,6 +54,15 @@ func (g *Gateway) applyPolicy(m *member) {
 	if g.policy == PolicyMulti && g.maxSessions == 0 {
 		return
 	}
+	if g.clusterPolicy() {
+		g.joinRegistry(m)
+		return
+	}
+	g.applyPolicyLocal(m)
+}
+
+// applyPolicyLocal is applyPolicy over this node's sessions only.
+func (g *Gateway) applyPolicyLocal(m *member) {
 	g.hub.Sessions(m.UserID, func(all []*hub.Member) {
 		var older []*member
 		found := false
@@ -114,6 +123,7 @@ func (g *Gateway) kick(om *member, reason string, revoke bool) bool {
 		if err := g.auth.RevokeAsync(om.family, g.logRevokeError(om.family)); err != nil {
 			g.log.Warn("revocation not persisted", "family", om.family, "err", err)
 		}
+		g.announceRevoked(om.UserID, om.family)
 	}
 	g.log.Info("session kicked", "session", om.SessionID, "user", om.UserID, "reason", reason)
 	return true
@@ -134,38 +144,33 @@ func (g *Gateway) kickFamily(userID, fid string, except *member) {
 	})
 }
 
-// Kick kicks userID's sessions on this node (only those of deviceID when
-// it is not empty) with reason (default "kicked by admin"), revokes their
-// refresh families and every family of the user (of that device) in the
-// store, and returns how many sessions it kicked. It blocks on the store
-// and on the user's shard owner: call it from an HTTP handler, not a loop.
-func (g *Gateway) Kick(ctx context.Context, userID, deviceID, reason string) (int, error) {
+// Kick kicks userID's sessions (only those of deviceID when it is not
+// empty) with reason (default "kicked by admin") and revokes their refresh
+// families and every family of the user (of that device) in the store. In
+// cluster mode the other nodes are told to do the same with their sessions
+// (routed reports whether the bus took the message) and the revoked
+// families are announced to every node. n counts the sessions kicked on
+// this node. It blocks on the store and on the user's shard owner: call it
+// from an HTTP handler, not a loop.
+func (g *Gateway) Kick(ctx context.Context, userID, deviceID, reason string) (n int, routed bool, err error) {
 	if reason == "" {
 		reason = reasonAdmin
 	}
-	done := make(chan int, 1)
-	g.hub.Sessions(userID, func(all []*hub.Member) {
-		n := 0
-		for _, hm := range all {
-			if deviceID != "" && hm.DeviceID != deviceID {
-				continue
-			}
-			if g.kick(memberOf(hm), reason, true) {
-				n++
-			}
-		}
-		done <- n
+	routed = g.sendControl(&controlMsg{DeviceID: deviceID, Reason: reason}, func(c Controller, data []byte) error {
+		return c.PublishControl(userID, controlKick, data)
 	})
-	var n int
+	done := make(chan int, 1)
+	g.kickUser(userID, deviceID, reason, func(n int) { done <- n })
 	select {
 	case n = <-done:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, routed, ctx.Err()
 	}
-	if _, err := g.auth.RevokeUser(userID, deviceID); err != nil {
-		return n, err
+	ids, err := g.auth.RevokeUser(userID, deviceID)
+	for _, id := range ids {
+		g.announceRevoked(userID, id)
 	}
-	return n, nil
+	return n, routed, err
 }
 
 func (g *Gateway) logRevokeError(fid string) func(error) {

@@ -49,10 +49,10 @@ go build -o bin/gateway ./cmd/gateway
 go build -o bin/bench ./cmd/bench
 go build -o bin/natsd ./cmd/natsd
 
-nats_flags=()
+nats_flags=(-refresh-store memory) # NATS=0: nodes share nothing
 natsd_pid=$$ # with NATS=0 the "NATS server" rows measure this shell
 if [ "$NATS" != 0 ]; then
-  bin/natsd -port "$NATS_PORT" 2>"$out/natsd.log" &
+  bin/natsd -port "$NATS_PORT" -jetstream -store-dir "$out/jetstream" 2>"$out/natsd.log" &
   pids+=($!)
   natsd_pid=$!
   nats_flags=(-nats-url "nats://127.0.0.1:$NATS_PORT")
@@ -60,7 +60,7 @@ fi
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 for i in $(seq "$NODES"); do
   bin/gateway -addr "127.0.0.1:$WS_PORT" -reuseport -http-addr "127.0.0.1:${HTTP_PORTS[$i]}" \
-    "${nats_flags[@]}" -node-id "gw$i" -data-dir "$out" -log-level warn \
+    "${nats_flags[@]}" -node-id "gw$i" -data-dir "$out" -log-level warn -max-sessions-per-user 0 \
     2>"$out/gw$i.log" &
   pids+=($!)
   gwpids[$i]=$!

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/imgate/gateway/cluster"
@@ -21,6 +22,9 @@ type clusterOptions struct {
 	tlsOn                  bool
 	backendTimeout         time.Duration
 }
+
+// storeFlags: -refresh-store and the bucket's flags (store.go).
+func (o *options) storeFlags(fs *flag.FlagSet) { o.store.bind(fs) }
 
 func (c *clusterOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.natsURL, "nats-url", "", "comma-separated NATS server URLs (env GATEWAY_NATS_URL); empty: a single node with in-process routing")
@@ -100,12 +104,32 @@ func asCluster(bus *cluster.Bus) gateway.Cluster {
 	return bus
 }
 
-// startBus connects the bus and routes what it brings to gw.
-func startBus(bus *cluster.Bus, gw *gateway.Gateway, log *slog.Logger) error {
+// busRelay hands what the bus brings to the gateway once it exists: the
+// bus starts before the gateway, because the NATS refresh-token store
+// needs its connection. Messages before that find no sessions anyway.
+type busRelay struct {
+	gw atomic.Pointer[gateway.Gateway]
+}
+
+func (r *busRelay) push(user string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRemote(user, payload)
+	}
+}
+
+func (r *busRelay) control(user, kind, origin string, data []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.Control(user, kind, origin, data)
+	}
+}
+
+// startBus connects the bus (nil: nothing to do); what it brings goes to
+// the gateway set in relay.
+func startBus(bus *cluster.Bus, relay *busRelay, log *slog.Logger) error {
 	if bus == nil {
 		return nil
 	}
-	if err := bus.Start(cluster.Handlers{Push: gw.PushRemote}); err != nil {
+	if err := bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
 		return err
 	}
 	log.Info("cluster mode", "node", bus.NodeID(), "nats_ready", bus.Ready())

@@ -42,7 +42,7 @@ func TestSingleNodeHasNoBus(t *testing.T) {
 	if presenceHook(bus) != nil || asCluster(bus) != nil {
 		t.Fatal("no bus: no hook, no cluster (and no typed nil)")
 	}
-	if err := startBus(nil, nil, nil); err != nil {
+	if err := startBus(nil, &busRelay{}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

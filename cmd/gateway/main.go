@@ -68,7 +68,8 @@ func run(args []string) int {
 // app is everything run builds.
 type app struct {
 	auth       *auth.Manager
-	bus        *cluster.Bus // nil: single node
+	bus        *cluster.Bus      // nil: single node
+	registry   *cluster.Registry // nil: login policy per node
 	hub        *hub.Hub
 	gw         *gateway.Gateway
 	srv        *engine.Server
@@ -77,6 +78,7 @@ type app struct {
 	opts       *options
 	drain      gateway.DrainConfig
 	fds        fdBudget
+	store      auth.RefreshStore
 	closeStore func() error
 	certs      *tlscert.Store // nil without TLS
 	watch      time.Duration  // how often the certificate files are checked
@@ -95,18 +97,34 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	store, closeStore, err := openStore(o, log)
+	bus, err := newBus(&o.cluster, log)
 	if err != nil {
 		return nil, err
 	}
+	relay := &busRelay{}
+	if !o.check {
+		if err := startBus(bus, relay, log); err != nil {
+			return nil, err
+		}
+	}
+	built := false
+	var registry *cluster.Registry
+	defer func() {
+		if registry != nil && !built {
+			registry.Close()
+		}
+		if bus != nil && !built {
+			bus.Close()
+		}
+	}()
+	store, closeStore, err := openStore(o, log, bus)
+	if err != nil {
+		return nil, err
+	}
+	registry = openRegistry(o, log, bus)
 	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
 		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
 	if err != nil {
-		return nil, errors.Join(err, closeStore())
-	}
-	bus, err := newBus(&o.cluster, log)
-	if err != nil {
-		am.Close()
 		return nil, errors.Join(err, closeStore())
 	}
 	h, err := hub.New(hub.Config{Shards: o.shards, OnPresence: presenceHook(bus)})
@@ -121,7 +139,8 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
-		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus)})
+		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
+		Registry: asRegistry(registry)})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -135,13 +154,10 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
-	if !o.check {
-		if err := startBus(bus, gw, log); err != nil {
-			return nil, errors.Join(err, closeAll(am, h), closeStore())
-		}
-	}
-	a := &app{auth: am, bus: bus, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o, drain: o.prod.drainConfig(),
-		fds: fds, closeStore: closeStore, certs: certs, watch: o.tls.watch}
+	relay.gw.Store(gw)
+	built = true
+	a := &app{auth: am, bus: bus, registry: registry, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o,
+		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -202,11 +218,17 @@ wait:
 	return status
 }
 
+// close stops the auth workers before the bus, whose connection the NATS
+// refresh-token store uses.
 func (a *app) close() {
+	err := closeAll(a.auth, a.hub)
+	if a.registry != nil {
+		a.registry.Close()
+	}
 	if a.bus != nil {
 		a.bus.Close()
 	}
-	_ = errors.Join(closeAll(a.auth, a.hub), a.closeStore())
+	_ = errors.Join(err, a.closeStore())
 }
 
 // reload rereads what SIGHUP rereads: the -jwt-keys file and the TLS

@@ -24,6 +24,7 @@ type options struct {
 	prod                       prodOptions    // production flags: see prod.go
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
+	store                      storeOptions   // -refresh-store: see store.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -60,6 +61,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.tokenFlags(fs)
 	o.cluster.bind(fs)
 	o.tls.bind(fs)
+	o.storeFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/auth"
-	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/gateway"
 )
 
@@ -32,6 +31,9 @@ func (o *options) checkTokenFlags() error {
 	if o.adminKey == "" {
 		o.adminKey = os.Getenv("GATEWAY_ADMIN_KEY")
 	}
+	if _, err := o.store.resolve(o.cluster.natsURL, o.dataDir); err != nil {
+		return err
+	}
 	if _, err := gateway.ParsePolicy(o.loginPolicy); err != nil {
 		return fmt.Errorf("-login-policy: %w", err)
 	}
@@ -54,21 +56,6 @@ func loadKeys(o *options) (*auth.KeySet, error) {
 		return nil, nil
 	}
 	return auth.LoadKeySet(o.jwtKeys)
-}
-
-// openStore opens the refresh-token store in -data-dir, or a memory store
-// without one.
-func openStore(o *options, log *slog.Logger) (auth.RefreshStore, func() error, error) {
-	if o.dataDir == "" {
-		log.Warn("no -data-dir: refresh tokens are kept in memory and lost on restart")
-		return auth.NewMemoryStore(), func() error { return nil }, nil
-	}
-	s, err := boltstore.OpenDir(o.dataDir, boltstore.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	log.Info("refresh-token store", "path", s.Path())
-	return s, s.Close, nil
 }
 
 // reloadKeys rereads -jwt-keys (on SIGHUP); on error the keys in force stay.

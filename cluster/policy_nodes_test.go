@@ -1,0 +1,150 @@
+package cluster_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"testing"
+
+	"github.com/gobwas/ws"
+
+	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/gateway"
+)
+
+// waitRegistered polls until the registry lists want sessions of user.
+func waitRegistered(t testing.TB, reg *cluster.Registry, user string, want int) []cluster.Session {
+	t.Helper()
+	var list []cluster.Session
+	eventually(t, func() error {
+		var err error
+		if list, err = reg.Sessions(user); err != nil {
+			return err
+		}
+		if len(list) != want {
+			return fmt.Errorf("registry of %s: %+v, want %d sessions", user, list, want)
+		}
+		return nil
+	})
+	return list
+}
+
+// dialRaw opens a session with a token without failing the test from
+// another goroutine.
+func (n *node) dialRaw(tok, device string) (net.Conn, *bufio.Reader, error) {
+	d := ws.Dialer{Timeout: testWait}
+	conn, br, _, err := d.Dial(context.Background(), n.url+"?device_id="+device+"&platform=test&token="+tok)
+	if err != nil {
+		return nil, nil, err
+	}
+	if br == nil {
+		br = bufio.NewReader(conn)
+	}
+	return conn, br, nil
+}
+
+// Under "single", two logins of one user on two nodes at the same moment:
+// exactly one survives, the one the registry recorded last; the other is
+// kicked ("logged in on another device"). Several rounds.
+func TestSingleLoginRaceAcrossNodes(t *testing.T) {
+	ns := startNATSJetStream(t)
+	nodes := startNodesWith(t, ns, 2, nodeOptions{policy: gateway.PolicySingle, registry: true})
+	for round := range 5 {
+		user := "racer" + strconv.Itoa(round)
+		tok, _, err := nodes[0].auth.IssueAccess(user, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := []int64{nodes[0].hub.SessionCount(), nodes[1].hub.SessionCount()}
+		type dialed struct {
+			c   *client
+			err error
+		}
+		results := make([]chan dialed, 2)
+		for i, n := range nodes {
+			results[i] = make(chan dialed, 1)
+			go func() {
+				conn, br, err := n.dialRaw(tok, "d"+strconv.Itoa(i))
+				if err != nil {
+					results[i] <- dialed{err: err}
+					return
+				}
+				results[i] <- dialed{c: &client{t: t, name: user + "@" + n.name, conn: conn, rd: br}}
+			}()
+		}
+		clients := make([]*client, 2)
+		for i := range clients {
+			d := <-results[i]
+			if d.err != nil {
+				t.Fatal(d.err)
+			}
+			clients[i] = d.c
+			t.Cleanup(func() { d.c.conn.Close() })
+			if r := d.c.read(); r.Code != 200 {
+				t.Fatalf("%s: first frame %+v", d.c.name, r)
+			}
+		}
+		// The loser's node loses its new session once the kick closes it.
+		eventually(t, func() error {
+			if got := nodes[0].hub.SessionCount() + nodes[1].hub.SessionCount(); got != int64(round+1) {
+				return fmt.Errorf("%d sessions on both nodes, want %d", got, round+1)
+			}
+			return nil
+		})
+		survivor, loser := clients[0], clients[1]
+		if nodes[1].hub.SessionCount() > before[1] {
+			survivor, loser = loser, survivor
+		}
+		loser.expectKicked("logged in on another device")
+		survivor.alive(1)
+		if list := waitRegistered(t, nodes[0].reg, user, 1); list[0].Node != survivor.name[len(user)+1:] {
+			t.Fatalf("registry %+v, survivor %s", list, survivor.name)
+		}
+	}
+}
+
+// "per-platform" across nodes: a second web session on another node
+// displaces the first; the ios session stays.
+func TestPerPlatformAcrossNodes(t *testing.T) {
+	ns := startNATSJetStream(t)
+	nodes := startNodesWith(t, ns, 3, nodeOptions{policy: gateway.PolicyPerPlatform, registry: true})
+	tok, _, err := nodes[0].auth.IssueAccess("alice", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web1 := nodes[0].session(t, tok, "w1", "web")
+	waitRegistered(t, nodes[0].reg, "alice", 1)
+	ios := nodes[1].session(t, tok, "i1", "ios")
+	waitRegistered(t, nodes[0].reg, "alice", 2)
+	web3 := nodes[2].session(t, tok, "w3", "web")
+	web1.expectKicked("logged in on another device")
+	list := waitRegistered(t, nodes[0].reg, "alice", 2)
+	if list[0].Platform != "ios" || list[1].Node != "n3" {
+		t.Fatalf("registry %+v", list)
+	}
+	ios.alive(1)
+	web3.alive(1)
+}
+
+// -max-sessions-per-user counts every node's sessions: the third session
+// of a user capped at 2 displaces the oldest, on another node.
+func TestMaxSessionsAcrossNodes(t *testing.T) {
+	ns := startNATSJetStream(t)
+	nodes := startNodesWith(t, ns, 3, nodeOptions{policy: gateway.PolicyMulti, maxSessions: 2, registry: true})
+	a1 := nodes[0].connect(t, "alice", "a1")
+	waitRegistered(t, nodes[0].reg, "alice", 1)
+	a2 := nodes[1].connect(t, "alice", "a2")
+	waitRegistered(t, nodes[0].reg, "alice", 2)
+	a3 := nodes[2].connect(t, "alice", "a3")
+	a1.expectKicked("too many sessions")
+	a2.alive(1)
+	a3.alive(1)
+	// A session that closes leaves the registry: a fourth fits without a kick.
+	a3.conn.Close()
+	waitRegistered(t, nodes[0].reg, "alice", 1)
+	nodes[0].connect(t, "alice", "a4")
+	waitRegistered(t, nodes[0].reg, "alice", 2)
+	a2.alive(2)
+}
