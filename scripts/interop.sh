@@ -25,13 +25,14 @@ ws_port=$(port); http_port=$(port)
 # that did not answer pings would not survive the flows' 4s of silence.
 idle_ms=4000
 bin/gateway -demo -data-dir "$tmp/data" -addr "127.0.0.1:$ws_port" -http-addr "127.0.0.1:$http_port" \
-  -ping-interval 1s -idle-timeout 3s 2>"$tmp/gateway.log" &
+  -ping-interval 1s -idle-timeout 3s -jwt-leeway 0 2>"$tmp/gateway.log" &
 gw=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null && break
   sleep 0.1
 done
 alice=$(bin/gateway token -sub alice -data-dir "$tmp/data")
+# -jwt-leeway 0 above: this token counts as expired once its second is up.
 expired=$(bin/gateway token -sub alice -ttl 1s -data-dir "$tmp/data") # used after 4s of silence
 url="ws://127.0.0.1:$ws_port/"
 
