@@ -108,6 +108,31 @@ func (c *Conn) Close(code uint16, reason string) {
 	}
 }
 
+// CloseAfter queues frame as the last frame before the close frame: it is
+// Close with a final message, and no frame sent after it goes out. It
+// reports whether frame was queued (false when the connection was already
+// closing or closed). Any goroutine.
+func (c *Conn) CloseAfter(frame []byte, code uint16, reason string) bool {
+	if c.closed.Load() {
+		return false
+	}
+	c.mu.Lock()
+	if c.closeReq != 0 {
+		c.mu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.closeReq, c.closeMsg = code, reason
+	schedule := !c.scheduled
+	c.scheduled = true
+	c.mu.Unlock()
+	if schedule {
+		c.schedule()
+	}
+	return true
+}
+
 // Execute runs fn on the connection's loop, then flushes what fn wrote. It
 // does nothing if the connection is closed by then. Any goroutine.
 func (c *Conn) Execute(fn func()) {

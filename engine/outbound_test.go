@@ -231,3 +231,32 @@ func TestSetDeadlineWhileClosing(t *testing.T) {
 	c.expectClose(4003)
 	c.expectEOF() // CloseTimeout is 300ms; testWait is far shorter than an hour
 }
+
+// TestCloseAfter: the final frame goes after what was queued and right
+// before the close frame; nothing sent after it goes out, and a second
+// CloseAfter or Close is refused.
+func TestCloseAfter(t *testing.T) {
+	rec := newRecorder(false)
+	srv := startServer(t, rec, testOptions())
+	c, sc := open(t, srv, rec)
+	if !sc.Send(TextFrame([]byte("before"))) {
+		t.Fatal("Send refused")
+	}
+	if !sc.CloseAfter(TextFrame([]byte("last")), CloseGoingAway, "draining") {
+		t.Fatal("CloseAfter refused")
+	}
+	if sc.Send(TextFrame([]byte("late"))) {
+		t.Fatal("Send after CloseAfter accepted")
+	}
+	if sc.CloseAfter(TextFrame([]byte("again")), CloseNormal, "") {
+		t.Fatal("second CloseAfter accepted")
+	}
+	c.expectMessage(OpText, []byte("before"))
+	c.expectMessage(OpText, []byte("last"))
+	if reason := c.closeHandshake(CloseGoingAway); reason != "draining" {
+		t.Fatalf("reason %q", reason)
+	}
+	if code := rec.waitClose(t, sc); code != CloseGoingAway {
+		t.Fatalf("OnClose code %d", code)
+	}
+}

@@ -129,10 +129,10 @@ func (g *Gateway) tell(c *engine.Conn, cfg *DrainConfig) {
 	frame := engine.FinishFrame(protocol.AppendReconnectPush(engine.NewFrameBuffer(96), cfg.Reason, retry), engine.OpText)
 	reason := cfg.Reason
 	c.Execute(func() {
-		if c.Write(frame) {
+		// One step: nothing sent to c after the RECONNECT goes out.
+		if c.CloseAfter(frame, engine.CloseGoingAway, reason) {
 			g.countPush(c, protocol.CmdReconnect)
 		}
-		c.Close(engine.CloseGoingAway, reason)
 	})
 }
 
