@@ -15,18 +15,8 @@ import (
 // apiLogin is LOGIN over HTTP: {"username","password"}, and optionally
 // "device_id" to bind the tokens to a device.
 func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	in, device, ok := readRequest(w, r, protocol.DecodeLogin)
 	if !ok {
-		return
-	}
-	var in protocol.Login
-	if err := protocol.DecodeLogin(body, &in); err != nil {
-		writeError(w, err)
-		return
-	}
-	device, err := optionalDevice(body)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	type result struct {
@@ -34,7 +24,7 @@ func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
 		err error
 	}
 	done := make(chan result, 1)
-	err = g.auth.Login(auth.LoginRequest{Username: in.Username, Password: in.Password, DeviceID: device,
+	err := g.auth.Login(auth.LoginRequest{Username: in.Username, Password: in.Password, DeviceID: device,
 		ClientAddr: remoteAddr(r)}, func(res auth.LoginResult, err error) { done <- result{res, err} })
 	if errors.Is(err, auth.ErrThrottled) || errors.Is(err, auth.ErrBusy) {
 		writeTooMany(w, err)
@@ -68,18 +58,8 @@ func (g *Gateway) apiLogin(w http.ResponseWriter, r *http.Request) {
 // device the tokens are bound to) → {"access_token","refresh_token","expires_in"}.
 // A reused token revokes its family and kicks the family's live sessions.
 func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	in, device, ok := readRequest(w, r, protocol.DecodeRefresh)
 	if !ok {
-		return
-	}
-	var in protocol.Refresh
-	if err := protocol.DecodeRefresh(body, &in); err != nil {
-		writeError(w, err)
-		return
-	}
-	device, err := optionalDevice(body)
-	if err != nil {
-		writeError(w, err)
 		return
 	}
 	res, err := g.auth.Refresh(auth.RefreshRequest{Token: in.RefreshToken, DeviceID: device})
@@ -93,6 +73,24 @@ func (g *Gateway) apiRefresh(w http.ResponseWriter, r *http.Request) {
 	g.ops.stats.add(0, cRefreshes, 1)
 	writeOK(w, protocol.AppendTokensBody(nil, &protocol.Tokens{AccessToken: res.AccessToken,
 		RefreshToken: res.RefreshToken, ExpiresIn: res.ExpiresIn}))
+}
+
+// readRequest reads the body, decodes it with decode and takes its optional
+// "device_id". It answers a bad request itself and reports ok false.
+func readRequest[T any](w http.ResponseWriter, r *http.Request, decode func([]byte, *T) error) (in T, device string, ok bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return in, "", false
+	}
+	err := decode(body, &in)
+	if err == nil {
+		device, err = optionalDevice(body)
+	}
+	if err != nil {
+		writeError(w, err)
+		return in, "", false
+	}
+	return in, device, true
 }
 
 // optionalDevice returns the body's "device_id", "" when absent. The seed's

@@ -25,19 +25,32 @@ var DefaultHosts = []string{"localhost", "127.0.0.1", "::1"}
 // DefaultHosts), valid for validFor. For development: clients must skip
 // verification or pin its Fingerprint.
 func SelfSigned(validFor time.Duration, hosts ...string) (*Store, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
-	}
 	tmpl, err := template(validFor, hosts)
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	key, der, err := newCert(tmpl, tmpl, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
+		return nil, err
 	}
 	return FromCertificate(tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key})
+}
+
+// newCert makes a P-256 key and the DER certificate of tmpl for it, signed
+// by parent's key parentKey (nil: self-signed, parent is tmpl).
+func newCert(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*ecdsa.PrivateKey, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tlscert: %w", err)
+	}
+	if parentKey == nil {
+		parentKey = key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tlscert: %w", err)
+	}
+	return key, der, nil
 }
 
 // DevPKI is a development CA and a server certificate it signed, in PEM.
@@ -48,10 +61,6 @@ type DevPKI struct {
 // NewDevPKI creates a CA and a server certificate for hosts (default
 // DefaultHosts) signed by it, both ECDSA P-256, valid for validFor.
 func NewDevPKI(validFor time.Duration, hosts ...string) (*DevPKI, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
-	}
 	caTmpl, err := template(validFor, nil)
 	if err != nil {
 		return nil, err
@@ -60,21 +69,17 @@ func NewDevPKI(validFor time.Duration, hosts ...string) (*DevPKI, error) {
 	caTmpl.IsCA, caTmpl.BasicConstraintsValid = true, true
 	caTmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature
 	caTmpl.ExtKeyUsage, caTmpl.DNSNames, caTmpl.IPAddresses = nil, nil, nil
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	caKey, caDER, err := newCert(caTmpl, caTmpl, nil)
 	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
+		return nil, err
 	}
 	tmpl, err := template(validFor, hosts)
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caTmpl, &key.PublicKey, caKey)
+	key, der, err := newCert(tmpl, caTmpl, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("tlscert: %w", err)
+		return nil, err
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
