@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The conformance suite: our own equivalent of the Autobahn|Testsuite's
@@ -62,7 +64,7 @@ func (fam confFamily) run(t *testing.T) (passed, total int) {
 			passed++
 		}
 	}
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	return passed, total
 }
 
@@ -218,7 +220,7 @@ func (h *confHandler) OnClose(c *Conn, code uint16) {
 func (h *confHandler) waitClose(t testing.TB, dev string) uint16 {
 	t.Helper()
 	var code uint16
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		c, ok := h.codes[dev]

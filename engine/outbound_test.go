@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // seqPayload is goroutine g's i-th message: "g:i:" and a filler whose
@@ -195,7 +197,7 @@ func TestClosingDoesNotBuffer(t *testing.T) {
 		c.send(chunk)
 	}
 	buffered := make(chan int, 1)
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		sc.Execute(func() {
 			select { // never block the loop
 			case buffered <- sc.gc.InboundBuffered():

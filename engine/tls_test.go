@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestTLSUpgradeTokenEchoClose(t *testing.T) {
@@ -46,7 +48,7 @@ func TestTLSUpgradeTokenEchoClose(t *testing.T) {
 			if n := srv.Stats().TLSHandshakes.Load(); n != 1 {
 				t.Fatalf("TLSHandshakes %d, want 1", n)
 			}
-			eventually(t, testWait, statsZero(srv.Server))
+			testutil.Eventually(t, testWait, statsZero(srv.Server))
 		})
 	}
 }
