@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/gateway/internal/testutil"
+
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 )
@@ -69,7 +71,7 @@ func startBrowser(t testing.TB) *browser {
 		_ = logf.Close()
 	})
 	var port, path string
-	eventually(t, 6*testWait, func() error {
+	testutil.Eventually(t, 6*testWait, func() error {
 		b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort"))
 		if err != nil {
 			return fmt.Errorf("chromium has not written DevToolsActivePort: %w", err)

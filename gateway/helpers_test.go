@@ -1,14 +1,8 @@
 package gateway
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
+	"github.com/imgate/gateway/internal/testutil"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/imgate/gateway/auth"
@@ -140,149 +134,14 @@ func (st *stack) token(t testing.TB, user, did string) string {
 	return tok
 }
 
-// client is a test WebSocket client over a real socket.
-type client struct {
-	t    testing.TB
-	conn net.Conn
-	rd   *bufio.Reader
-}
-
-// dial connects with an optional query and headers.
-func dial(t testing.TB, url string, header http.Header) *client {
-	t.Helper()
-	if header == nil {
-		header = http.Header{}
-	}
-	var protocols []string
-	if p := header["Sec-WebSocket-Protocol"]; len(p) > 0 {
-		protocols = strings.Split(p[0], ", ")
-		delete(header, "Sec-WebSocket-Protocol")
-	}
-	d := ws.Dialer{Timeout: testWait, Header: ws.HandshakeHeaderHTTP(header), Protocols: protocols}
-	conn, br, _, err := d.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatalf("dial %s: %v", url, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if br == nil {
-		br = bufio.NewReader(conn)
-	}
-	return &client{t: t, conn: conn, rd: br}
-}
-
 // reply is any server message.
-type reply struct {
-	CmdID  int             `json:"cmd_id"`
-	Seq    int64           `json:"seq"`
-	Code   int             `json:"code"`
-	Body   json.RawMessage `json:"body"`
-	ErrMsg string          `json:"err_msg"`
-}
-
-func (r reply) body(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("body %s: %v", r.Body, err)
-	}
-	return m
-}
-
-// read returns the next text message, failing on a close or timeout.
-func (c *client) read() reply {
-	c.t.Helper()
-	r, err := c.tryRead()
-	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return r
-}
-
-func (c *client) tryRead() (reply, error) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(testWait))
-	for {
-		h, err := ws.ReadHeader(c.rd)
-		if err != nil {
-			return reply{}, err
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.rd, p); err != nil {
-			return reply{}, err
-		}
-		switch h.OpCode {
-		case ws.OpPing:
-			_ = wsutil.WriteClientMessage(c.conn, ws.OpPong, p)
-			continue
-		case ws.OpClose:
-			return reply{}, closeError{code: closeCode(p), raw: p}
-		}
-		var r reply
-		if err := json.Unmarshal(p, &r); err != nil {
-			return reply{}, fmt.Errorf("bad json %q: %w", p, err)
-		}
-		registerTokens(r.Body)
-		return r, nil
-	}
-}
-
-type closeError struct {
-	code uint16
-	raw  []byte
-}
-
-func (e closeError) Error() string { return fmt.Sprintf("close %d %q", e.code, e.raw) }
-
-func closeCode(p []byte) uint16 {
-	if len(p) < 2 {
-		return 1005
-	}
-	return binary.BigEndian.Uint16(p)
-}
-
-// expectClose reads until the server's close frame and returns its code.
-func (c *client) expectClose() uint16 {
-	c.t.Helper()
-	for {
-		_, err := c.tryRead()
-		var ce closeError
-		if errors.As(err, &ce) {
-			return ce.code
-		}
-		if err != nil {
-			c.t.Fatalf("want a close frame, got %v", err)
-		}
-	}
-}
-
-func (c *client) send(v any) {
-	c.t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.sendRaw(ws.OpText, b)
-}
-
-func (c *client) sendRaw(op ws.OpCode, b []byte) {
-	c.t.Helper()
-	if err := wsutil.WriteClientMessage(c.conn, op, b); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
-// login logs in with LOGIN on an open connection and returns the reply.
-func (c *client) login(user, pass string, seq int) reply {
-	c.t.Helper()
-	c.send(map[string]any{"cmd_id": 1001, "seq": seq, "from_uid": user, "device_id": "dev_" + user,
-		"platform": "test", "body": map[string]any{"username": user, "password": pass}})
-	return c.read()
-}
+type reply = testutil.Reply
 
 // connectAs connects with a token and checks the authenticated first frame.
-func (st *stack) connectAs(t testing.TB, user, device string) *client {
+func (st *stack) connectAs(t testing.TB, user, device string) *testutil.Client {
 	t.Helper()
-	c := dial(t, st.url+"?device_id="+device+"&token="+st.token(t, user, ""), nil)
-	if r := c.read(); r.Code != 200 || r.body(t)["user_id"] != user {
+	c := testutil.Dial(t, st.url+"?device_id="+device+"&token="+st.token(t, user, ""))
+	if r := c.Read(); r.Code != 200 || r.BodyMap(t)["user_id"] != user {
 		t.Fatalf("first frame: %+v", r)
 	}
 	return c
@@ -324,7 +183,7 @@ type tokens struct {
 
 func tokensOf(t testing.TB, r reply) tokens {
 	t.Helper()
-	b := r.body(t)
+	b := r.BodyMap(t)
 	tk := tokens{}
 	tk.access, _ = b["access_token"].(string)
 	tk.refresh, _ = b["refresh_token"].(string)
@@ -345,69 +204,12 @@ func (st *stack) httpLogin(t testing.TB, user, pass string) tokens {
 	return tokensOf(t, r)
 }
 
-// refreshCmd sends REFRESH (1004) on c and returns the reply.
-func (c *client) refreshCmd(token string, seq int) reply {
-	c.t.Helper()
-	c.send(map[string]any{"cmd_id": 1004, "seq": seq, "body": map[string]any{"refresh_token": token}})
-	return c.read()
-}
-
-// expectKicked reads until a 3003 push, checks its reason, then expects
-// close 4003.
-func (c *client) expectKicked(reason string) {
-	c.t.Helper()
-	for {
-		r := c.read()
-		if r.CmdID != 3003 {
-			continue
-		}
-		if got := r.body(c.t)["reason"]; r.Code != 200 || got != reason {
-			c.t.Fatalf("3003 %+v, want reason %q", r, reason)
-		}
-		break
-	}
-	if code := c.expectClose(); code != 4003 {
-		c.t.Fatalf("close %d after 3003, want 4003", code)
-	}
-}
-
 // connectWith dials with a token and device_id and returns the first frame.
-func (st *stack) connectWith(t testing.TB, token, device string) (*client, reply) {
+func (st *stack) connectWith(t testing.TB, token, device string) (*testutil.Client, reply) {
 	t.Helper()
 	q := "?token=" + token
 	if device != "" {
 		q += "&device_id=" + device
 	}
-	c := dial(t, st.url+q, nil)
-	return c, c.read()
-}
-
-// eventually polls cond until it returns nil, failing after timeout.
-func eventually(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not after %v: %v", timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
-// waitChan receives from ch, failing after testWait.
-func waitChan[T any](t testing.TB, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(testWait):
-		t.Fatal("timed out")
-		panic("unreachable")
-	}
+	return testutil.DialFirst(t, st.url+q)
 }

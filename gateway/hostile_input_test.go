@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/gateway/internal/testutil"
+
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
@@ -88,15 +90,15 @@ func hostileFrames(t *testing.T, st *stack) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := anonymous(t, st)
-			if _, err := c.conn.Write(tc.in); err != nil {
+			if _, err := c.Conn.Write(tc.in); err != nil {
 				t.Fatal(err)
 			}
 			if tc.tooBig {
-				if r := c.read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
+				if r := c.Read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
 					t.Fatalf("got %+v, want 413", r)
 				}
 			}
-			c.expectCloseOf(tc.codes...)
+			expectCloseOf(c, tc.codes...)
 		})
 	}
 	for seed := range uint64(20) {
@@ -107,8 +109,8 @@ func hostileFrames(t *testing.T, st *stack) {
 				in[i] = byte(rng.Uint32())
 			}
 			c := anonymous(t, st)
-			_, _ = c.conn.Write(in)
-			c.expectCloseOf(1002, 1007, 1009)
+			_, _ = c.Conn.Write(in)
+			expectCloseOf(c, 1002, 1007, 1009)
 		})
 	}
 }
@@ -139,14 +141,14 @@ func hostileJSON(t *testing.T, st *stack) {
 		`{"cmd_id":1003,"seq":7,"body":` + strings.Repeat("[", 10_000),
 		`{"cmd_id":1003,"x":` + strings.Repeat("[", 60_000) + `}`,
 	} {
-		c.sendRaw(ws.OpText, []byte(msg))
-		r := c.read()
+		c.SendRaw(ws.OpText, []byte(msg))
+		r := c.Read()
 		if r.Code != 400 || !strings.HasPrefix(r.ErrMsg, protocol.ErrMsgBadRequestPrefix) || string(r.Body) != "null" {
 			t.Errorf("%.60q: got %+v, want 400", msg, r)
 		}
 	}
-	c.send(map[string]any{"cmd_id": 1003, "seq": 99, "body": map[string]any{}})
-	if r := c.read(); r.Code != 200 || r.Seq != 99 {
+	c.Send(map[string]any{"cmd_id": 1003, "seq": 99, "body": map[string]any{}})
+	if r := c.Read(); r.Code != 200 || r.Seq != 99 {
 		t.Fatalf("heartbeat after the bad messages: %+v", r)
 	}
 }
@@ -186,10 +188,10 @@ func isReset(err error) bool {
 }
 
 // anonymous connects without a token and reads the first frame.
-func anonymous(t *testing.T, st *stack) *client {
+func anonymous(t *testing.T, st *stack) *testutil.Client {
 	t.Helper()
-	c := dial(t, st.url, nil)
-	if r := c.read(); r.Code != 200 {
+	c := testutil.Dial(t, st.url)
+	if r := c.Read(); r.Code != 200 {
 		t.Fatalf("first frame %+v", r)
 	}
 	return c
@@ -197,18 +199,18 @@ func anonymous(t *testing.T, st *stack) *client {
 
 // expectCloseOf expects the server's close frame with one of codes,
 // answers it, and expects the server to close the connection.
-func (c *client) expectCloseOf(codes ...uint16) {
-	c.t.Helper()
-	code := c.expectClose()
+func expectCloseOf(c *testutil.Client, codes ...uint16) {
+	c.T.Helper()
+	code := c.ExpectClose()
 	ok := false
 	for _, want := range codes {
 		ok = ok || code == want
 	}
 	if !ok {
-		c.t.Fatalf("close code %d, want one of %v", code, codes)
+		c.T.Fatalf("close code %d, want one of %v", code, codes)
 	}
-	_ = wsutil.WriteClientMessage(c.conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), ""))
-	expectEOF(c.t, c.conn, c.rd)
+	_ = wsutil.WriteClientMessage(c.Conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), ""))
+	expectEOF(c.T, c.Conn, c.Rd)
 }
 
 // maskedFrame is a masked FIN client frame.

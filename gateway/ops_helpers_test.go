@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,8 +99,3 @@ func wantMetric(t testing.TB, base, name string, want float64, labels ...string)
 		return nil
 	}
 }
-
-// asClose reports whether err is a close frame, storing it in ce.
-func asClose(err error, ce *closeError) bool { return errors.As(err, ce) }
-
-func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -284,3 +284,53 @@ func (c *Client) TrySend(op ws.OpCode, b []byte) error {
 
 // Close closes the socket without a close handshake. Any goroutine.
 func (c *Client) Close() error { return c.Conn.Close() }
+
+// The commands of PROTOCOL.md §3 that many tests send.
+
+// Login sends LOGIN (1001) as user from device dev_USER on platform test
+// and returns the reply.
+func (c *Client) Login(user, pass string, seq int) Reply {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": 1001, "seq": seq, "from_uid": user, "device_id": "dev_" + user,
+		"platform": "test", "body": map[string]any{"username": user, "password": pass}})
+	return c.Read()
+}
+
+// Refresh sends REFRESH (1004) with a refresh token and returns the reply.
+func (c *Client) Refresh(token string, seq int) Reply {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": 1004, "seq": seq, "body": map[string]any{"refresh_token": token}})
+	return c.Read()
+}
+
+// Say sends SEND (2001) of text to user to, without reading the answer.
+func (c *Client) Say(seq int, to, text string) {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": 2001, "seq": seq, "body": map[string]any{"to_uid": to, "content": text}})
+}
+
+// ExpectKicked reads until a KICKED push (3003), checks its code 200 and
+// reason, then expects the close 4003.
+func (c *Client) ExpectKicked(reason string) {
+	c.T.Helper()
+	r := c.ReadUntil(3003)
+	if got := r.BodyMap(c.T)["reason"]; r.Code != 200 || got != reason {
+		c.fatalf("3003 %+v, want reason %q", r, reason)
+	}
+	if code := c.ExpectClose(); code != 4003 {
+		c.fatalf("close %d after 3003, want 4003", code)
+	}
+}
+
+// ExpectMessage reads the next message and checks that it is a MESSAGE
+// push (3001) of text from user from.
+func (c *Client) ExpectMessage(from, text string) {
+	c.T.Helper()
+	r := c.Read()
+	if r.CmdID != 3001 {
+		c.fatalf("want a MESSAGE from %s, got %+v", from, r)
+	}
+	if b := r.BodyMap(c.T); b["from_uid"] != from || b["content"] != text {
+		c.fatalf("want %q from %s, got %v", text, from, b)
+	}
+}
