@@ -334,3 +334,31 @@ func (c *Client) ExpectMessage(from, text string) {
 		c.fatalf("want %q from %s, got %v", text, from, b)
 	}
 }
+
+// TryReadMap returns the next message decoded as a JSON object, for tests
+// that check exact keys, registering any tokens in its body with testlog.
+func (c *Client) TryReadMap() (map[string]any, error) {
+	p, err := c.TryReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(p, &m); err != nil {
+		return nil, fmt.Errorf("bad json %q: %w", p, err)
+	}
+	if b, err := json.Marshal(m["body"]); err == nil {
+		RegisterTokens(b)
+	}
+	return m, nil
+}
+
+// ReadMap is TryReadMap failing the test on a close frame, an error or
+// Wait.
+func (c *Client) ReadMap() map[string]any {
+	c.T.Helper()
+	m, err := c.TryReadMap()
+	if err != nil {
+		c.fatalf("read: %v", err)
+	}
+	return m
+}

@@ -3,6 +3,7 @@ package testutil
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -60,4 +61,10 @@ func RegisterTokens(body []byte) {
 	if json.Unmarshal(body, &b) == nil {
 		testlog.Secret(b.Access, b.Refresh)
 	}
+}
+
+// IsClose reports whether err is a CloseError with code.
+func IsClose(err error, code uint16) bool {
+	var ce CloseError
+	return errors.As(err, &ce) && ce.Code == code
 }
