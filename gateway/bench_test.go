@@ -12,7 +12,7 @@ import (
 // reported allocations).
 func BenchmarkConnectWithToken(b *testing.B) {
 	st := startStack(b, defaultStackOptions())
-	url := st.url + "?device_id=bench&token=" + st.token(b, "alice", "")
+	url := st.url + "?device_id=bench&token=" + testutil.Token(b, st.auth, "alice", "")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

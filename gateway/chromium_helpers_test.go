@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // chromiumPath finds headless Chromium: $CHROMIUM, else chromium,

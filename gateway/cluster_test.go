@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 var _ Cluster = (*cluster.Bus)(nil)

@@ -18,7 +18,7 @@ import (
 func TestDashboardInChromium(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	base := st.serveAPI(t)
-	if status, body := get(t, base+"/dashboard"); status != http.StatusOK || !strings.Contains(body, "<svg") {
+	if status, body := testutil.Get(t, base+"/dashboard"); status != http.StatusOK || !strings.Contains(body, "<svg") {
 		t.Fatalf("/dashboard: %d", status)
 	}
 	b := startBrowser(t)

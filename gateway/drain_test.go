@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // drainClient is one of the drain test's clients: a reader goroutine
@@ -167,7 +167,7 @@ func TestDrain1000(t *testing.T) {
 		}
 		return nil
 	})
-	if status, _ := get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
+	if status, _ := testutil.Get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz %d while draining, want 503", status)
 	}
 	if status := upgradeStatus(t, st.srv.Addr().String()); status != http.StatusServiceUnavailable {

@@ -7,19 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 
-	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/protocol"
 )
 
 // The exact first frames of PROTOCOL.md §2, one per way of connecting.
 func TestFirstFrame(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	tok := st.token(t, "alice", "")
-	expired := expiredToken(t)
+	tok := testutil.Token(t, st.auth, "alice", "")
+	expired := authtest.Mint(t, testSecret, "alice", time.Hour)
 	for _, tc := range []struct {
 		name    string
 		query   string
@@ -60,20 +59,6 @@ func TestFirstFrame(t *testing.T) {
 			}
 		})
 	}
-}
-
-func expiredToken(t *testing.T) string {
-	t.Helper()
-	past, err := auth.New(auth.Config{Secret: testSecret, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer past.Close()
-	tok, _, err := past.IssueAccess("alice", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // The seed's fallback: a refused token, then LOGIN on the same socket.
@@ -219,7 +204,7 @@ func TestLogoutLeavesHub(t *testing.T) {
 
 func TestDeviceBoundToken(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	tok := st.token(t, "alice", "phone1")
+	tok := testutil.Token(t, st.auth, "alice", "phone1")
 	if r := testutil.Dial(t, st.url+"?device_id=phone1&token="+tok).Read(); r.Code != 200 {
 		t.Fatalf("right device: %+v", r)
 	}

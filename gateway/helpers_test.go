@@ -1,23 +1,19 @@
 package gateway
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/imgate/gateway/internal/testutil"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/hub"
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
+	"github.com/imgate/gateway/internal/testutil/enginetest"
 )
 
 // testWait bounds every read and poll: generous for a slow machine under -race.
@@ -48,17 +44,14 @@ type stackOptions struct {
 }
 
 func defaultStackOptions() stackOptions {
-	return stackOptions{
-		engine: engine.Options{Loops: 2, PingInterval: -1, IdleTimeout: 30 * time.Second,
-			CloseTimeout: 500 * time.Millisecond, TimerResolution: 20 * time.Millisecond,
-			Logger: testlog.Logger()},
-		loginTimeout: 10 * time.Second,
-	}
+	eo := enginetest.Options()
+	eo.IdleTimeout, eo.Logger = 30*time.Second, testlog.Logger()
+	return stackOptions{engine: eo, loginTimeout: 10 * time.Second}
 }
 
 func startStack(t testing.TB, o stackOptions) *stack {
 	t.Helper()
-	acfg := auth.Config{Secret: testSecret, Users: testUsers(t)}
+	acfg := auth.Config{Secret: testSecret, Users: authtest.DemoUsers(t)}
 	if o.authEdit != nil {
 		o.authEdit(&acfg)
 	}
@@ -79,59 +72,19 @@ func startStack(t testing.TB, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := engine.New(gw, engine.WithOptions(o.engine))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve("127.0.0.1:0") }()
-	<-srv.Ready()
-	if srv.Addr() == nil {
-		t.Fatalf("Serve: %v", <-done)
-	}
-	api := httptest.NewServer(NewAPI(gw, srv))
+	srv := enginetest.Serve(t, gw, o.engine)
+	api := httptest.NewServer(NewAPI(gw, srv.Server))
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
 			api.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), testWait)
-			defer cancel()
-			_ = srv.Stop(ctx)
-			<-done
+			srv.Stop()
 			h.Close()
 			am.Close()
 		})
 	}
 	t.Cleanup(stop)
-	return &stack{auth: am, hub: h, gw: gw, srv: srv, url: "ws://" + srv.Addr().String() + "/", api: api.URL, stop: stop}
-}
-
-// testUsers are the demo accounts hashed at bcrypt's lowest cost: the
-// demo's cost 10 takes seconds per login under the race detector.
-func testUsers(t testing.TB) *auth.Users {
-	t.Helper()
-	users := auth.NewUsers()
-	for _, up := range [][2]string{{"user123", "password123"}, {"alice", "alice123"}, {"bob", "bob123"}, {"carol", "carol123"}} {
-		hash, err := bcrypt.GenerateFromPassword([]byte(up[1]), bcrypt.MinCost)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := users.Set(up[0], string(hash)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return users
-}
-
-// token mints an access token for user valid for ttl (negative: expired).
-func (st *stack) token(t testing.TB, user, did string) string {
-	t.Helper()
-	tok, _, err := st.auth.IssueAccess(user, did)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testlog.Secret(tok)
-	return tok
+	return &stack{auth: am, hub: h, gw: gw, srv: srv.Server, url: srv.URL, api: api.URL, stop: stop}
 }
 
 // reply is any server message.
@@ -140,7 +93,7 @@ type reply = testutil.Reply
 // connectAs connects with a token and checks the authenticated first frame.
 func (st *stack) connectAs(t testing.TB, user, device string) *testutil.Client {
 	t.Helper()
-	c := testutil.Dial(t, st.url+"?device_id="+device+"&token="+st.token(t, user, ""))
+	c := testutil.Dial(t, st.url+"?device_id="+device+"&token="+testutil.Token(t, st.auth, user, ""))
 	if r := c.Read(); r.Code != 200 || r.BodyMap(t)["user_id"] != user {
 		t.Fatalf("first frame: %+v", r)
 	}
@@ -151,28 +104,7 @@ func (st *stack) connectAs(t testing.TB, user, device string) *testutil.Client {
 // decoded reply and the response headers.
 func (st *stack) post(t testing.TB, path string, body any, header http.Header) (int, reply, http.Header) {
 	t.Helper()
-	b, err := json.Marshal(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := http.NewRequest(http.MethodPost, st.api+path, strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	var r reply
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatalf("POST %s: reply: %v", path, err)
-	}
-	return resp.StatusCode, r, resp.Header
+	return testutil.Post(t, st.api+path, body, header)
 }
 
 // tokens are the tokens of a login or refresh reply.

@@ -24,13 +24,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -85,8 +84,8 @@ func hostileTokens(t *testing.T, st *stack, keys *attackerKeys) {
 		{name: "no exp", token: hs("HS256", sha256.New, testSecret, with("exp", nil)), want: invalid},
 		{name: "no sub", token: hs("HS256", sha256.New, testSecret, with("sub", nil)), want: invalid},
 		{name: "exp as a string", token: hs("HS256", sha256.New, testSecret, with("exp", "never")), want: invalid},
-		{name: "wrong did", token: st.token(t, "alice", "phoneA"), query: "&device_id=phoneB", want: invalid},
-		{name: "did without device_id", token: st.token(t, "alice", "phoneA"), want: invalid},
+		{name: "wrong did", token: testutil.Token(t, st.auth, "alice", "phoneA"), query: "&device_id=phoneB", want: invalid},
+		{name: "did without device_id", token: testutil.Token(t, st.auth, "alice", "phoneA"), want: invalid},
 		{name: "refresh token as access token", token: refresh, want: invalid},
 		{name: "7 KB of garbage", token: strings.Repeat("x.", 3500), want: invalid},
 	} {

@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestHostile runs the whole gateway (engine, gateway, hub, auth) while

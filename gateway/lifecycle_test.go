@@ -8,11 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 

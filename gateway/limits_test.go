@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/gobwas/ws"
 
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 

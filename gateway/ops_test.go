@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // GET /metrics over real HTTP after real connections: every metric of the
@@ -132,7 +131,7 @@ func TestHealthAndReadiness(t *testing.T) {
 			if tc.before != nil {
 				tc.before()
 			}
-			status, body := get(t, base+tc.path)
+			status, body := testutil.Get(t, base+tc.path)
 			if status != tc.status || body != tc.body {
 				t.Fatalf("GET %s: %d %q, want %d %q", tc.path, status, body, tc.status, tc.body)
 			}
@@ -146,7 +145,7 @@ func TestStatsJSON(t *testing.T) {
 	alice := st.connectAs(t, "alice", "a1")
 	alice.Send(map[string]any{"cmd_id": 1003, "seq": 1, "body": map[string]any{}})
 	alice.Read()
-	status, body := get(t, base+"/api/stats")
+	status, body := testutil.Get(t, base+"/api/stats")
 	if status != http.StatusOK {
 		t.Fatalf("/api/stats: %d %s", status, body)
 	}

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // connectDevice connects as user on device/platform with a LOGIN and
