@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/nats-io/nats.go"
 
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // exampleBackend is the whole loop of a backend service, as README.md

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/nats-io/nats.go"
+
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // A publish reaches the nodes interested in the user, and only them; the

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/nats-io/nats.go"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // testWait bounds every wait: generous for a slow machine under -race; it

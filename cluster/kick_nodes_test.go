@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/internal/testutil/natstest"
-
-	"github.com/imgate/gateway/cluster"
 )
 
 // POST /api/kick on one node kicks the user's sessions on every node (3003

@@ -32,8 +32,7 @@ func (n *node) refreshHTTP(t testing.TB, refresh string) (int, reply) {
 // client and its first frame.
 func (n *node) dialToken(t testing.TB, tok, device, platform string) (*testutil.Client, reply) {
 	t.Helper()
-	return testutil.DialFirst(t, n.url+testutil.Query("device_id", device, "platform", platform, "token", tok),
-		testutil.WithName(device+"@"+n.name))
+	return n.g.DialToken(t, tok, device, platform, testutil.WithName(device+"@"+n.name))
 }
 
 // session opens an authenticated session with tok and returns it.

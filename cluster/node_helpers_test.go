@@ -2,25 +2,22 @@ package cluster_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/imgate/gateway/internal/testutil"
-	"github.com/imgate/gateway/internal/testutil/natstest"
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/gwtest"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // These helpers run whole gateway nodes (auth, hub, gateway, engine, HTTP
@@ -35,6 +32,7 @@ const adminKey = "cluster-test-admin-key"
 
 // node is one gateway process, in-process.
 type node struct {
+	g    *gwtest.Gateway
 	reg  *cluster.Registry // nil without nodeOptions.registry
 	name string
 	auth *auth.Manager
@@ -92,46 +90,24 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		}
 		registry = n.reg
 	}
-	if n.auth, err = auth.New(auth.Config{Secret: testSecret, Users: auth.DemoUsers(), Store: store,
-		Throttle: auth.ThrottleConfig{Disabled: true}}); err != nil {
-		t.Fatal(err)
-	}
-	if n.hub, err = hub.New(hub.Config{Shards: 4, OnPresence: n.bus.Interest}); err != nil {
-		t.Fatal(err)
-	}
-	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	relay.gw.Store(n.gw)
-	n.srv, err = engine.New(n.gw, engine.WithOptions(engine.Options{Loops: 2, PingInterval: -1,
-		CloseTimeout: 500 * time.Millisecond, TimerResolution: 20 * time.Millisecond, Logger: quiet}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- n.srv.Serve("127.0.0.1:0") }()
-	<-n.srv.Ready()
-	if n.srv.Addr() == nil {
-		t.Fatalf("Serve: %v", <-done)
-	}
-	api := httptest.NewServer(gateway.NewAPI(n.gw, n.srv))
-	n.url, n.api = "ws://"+n.srv.Addr().String()+"/", api.URL
-	t.Cleanup(func() {
-		api.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), testWait)
-		defer cancel()
-		_ = n.srv.Stop(ctx)
-		<-done
-		if n.reg != nil {
-			n.reg.Close()
-		}
-		n.bus.Close()
-		n.hub.Close()
-		n.auth.Close()
+	n.g = gwtest.Start(t, gwtest.Options{
+		Auth: auth.Config{Secret: testSecret, Store: store, Throttle: auth.ThrottleConfig{Disabled: true}},
+		Hub:  hub.Config{OnPresence: n.bus.Interest},
+		Gateway: gateway.Config{Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
+			LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry},
+		Closers: []func(){n.closeBus},
 	})
+	n.auth, n.hub, n.gw, n.srv, n.url, n.api = n.g.Auth, n.g.Hub, n.g.GW, n.g.Srv, n.g.URL, n.g.API
+	relay.gw.Store(n.gw)
 	return n
+}
+
+// closeBus closes the node's registry and bus, after its gateway stopped.
+func (n *node) closeBus() {
+	if n.reg != nil {
+		n.reg.Close()
+	}
+	n.bus.Close()
 }
 
 // relay hands the bus's messages to the node's gateway once it exists
@@ -181,16 +157,7 @@ type reply = testutil.Reply
 // connect opens a session of user on n with device id device.
 func (n *node) connect(t testing.TB, user, device string) *testutil.Client {
 	t.Helper()
-	tok, _, err := n.auth.IssueAccess(user, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := testutil.Dial(t, n.url+testutil.Query("device_id", device, "platform", "test", "token", tok),
-		testutil.WithName(user+"/"+device+"@"+n.name))
-	if r := c.Read(); r.Code != 200 || r.BodyMap(t)["user_id"] != user {
-		t.Fatalf("%s: first frame %+v", c.Name, r)
-	}
-	return c
+	return n.g.Connect(t, user, device, testutil.WithName(user+"/"+device+"@"+n.name))
 }
 
 // expectResult reads the next message and checks it is the SEND response
@@ -210,21 +177,7 @@ func expectResult(c *testutil.Client, seq int, delivered float64, routed bool) {
 // post calls the node's HTTP API and returns the status and reply.
 func (n *node) post(t testing.TB, path, key, body string) (int, reply) {
 	t.Helper()
-	req, err := http.NewRequest("POST", n.api+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r reply
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, r
+	return n.g.Post(t, path, key, body)
 }
 
 // readyz returns the status of GET /readyz.

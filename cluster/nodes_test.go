@@ -3,11 +3,9 @@ package cluster_test
 import (
 	"testing"
 
-	"github.com/imgate/gateway/internal/testutil"
-
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // Three nodes, users spread over them: every message reaches every device

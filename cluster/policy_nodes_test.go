@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/gobwas/ws"
 
 	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/gateway"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // waitRegistered polls until the registry lists want sessions of user.

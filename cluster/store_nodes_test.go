@@ -4,11 +4,10 @@ import (
 	"context"
 	"testing"
 
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/natsstore"
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // sharedStore opens every node's refresh-token store on one JetStream
