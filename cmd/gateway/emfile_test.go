@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // outcome is what one connection attempt got.
@@ -93,7 +94,7 @@ func TestEMFILE(t *testing.T) {
 	if limit <= 0 || limit >= nofile {
 		t.Fatalf("max_conns %d with %d open files", limit, nofile)
 	}
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	for round := range 3 {
 		out := burst(t, p.ws, 3*nofile, tok)
 		got := countStatus(out)

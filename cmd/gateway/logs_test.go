@@ -12,12 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // Every line a gateway logs at debug level, in both formats, while tokens,
@@ -51,11 +50,11 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 // way the protocol allows, valid and not.
 func exerciseSecrets(t *testing.T, p *proc) {
 	t.Helper()
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	dialWS(t, p.ws, "?token="+tok+"&device_id=web001&platform=web")
 	dialWS(t, p.ws, "", testutil.WithBearer(tok))
 	dialWS(t, p.ws, "", testutil.WithBearerProtocol(tok))
-	dialWS(t, p.ws, "?token="+expiredToken(t))
+	dialWS(t, p.ws, "?token="+authtest.Mint(t, []byte(testSecret), "alice", 2*time.Hour))
 	dialWS(t, p.ws, "?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.forged-signature-0000")
 
 	c, _ := dialWS(t, p.ws, "")
@@ -108,23 +107,6 @@ func postJSON(t *testing.T, url, body string) []byte {
 		testutil.RegisterTokens(r.Body)
 	}
 	return bytes.TrimSpace(b)
-}
-
-// expiredToken is an access token for alice that expired an hour ago.
-func expiredToken(t *testing.T) string {
-	t.Helper()
-	am, err := auth.New(auth.Config{Secret: []byte(testSecret), Workers: 1, QueueSize: 1,
-		Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer am.Close()
-	tok, _, err := am.IssueAccess("alice", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testlog.Secret(tok)
-	return tok
 }
 
 // usersFile writes alice and bob (the demo passwords) as an htpasswd file

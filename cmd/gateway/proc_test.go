@@ -18,10 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The tests of this package run the gateway command as a child process:
@@ -234,22 +232,6 @@ func (p *proc) stats() map[string]any {
 		p.t.Fatalf("/api/stats: %d %s", status, body)
 	}
 	return m
-}
-
-// token mints an access token the child gateways accept.
-func token(t testing.TB, user string) string {
-	t.Helper()
-	am, err := auth.New(auth.Config{Secret: []byte(testSecret), Workers: 1, QueueSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer am.Close()
-	tok, _, err := am.IssueAccess(user, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testlog.Secret(tok)
-	return tok
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

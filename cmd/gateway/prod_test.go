@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // SIGTERM and SIGINT drain: /readyz turns 503, new upgrades get 503, each
@@ -28,7 +29,7 @@ func TestSignalDrain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const n, rate = 12, 20.0
 			p := startGateway(t, 0, "-drain-rate", strconv.Itoa(rate), "-drain-retry-after", "2s")
-			tok := token(t, "alice")
+			tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 			clients := make([]*testutil.Client, n)
 			for i := range clients {
 				clients[i], _ = dialWS(t, p.ws, "?token="+tok)
@@ -82,7 +83,7 @@ func TestSignalDrain(t *testing.T) {
 // gateway gives up at the timeout, closes the rest, and exits 0.
 func TestDrainTimeout(t *testing.T) {
 	p := startGateway(t, 0, "-drain-rate", "1", "-drain-timeout", "1500ms")
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	var clients []*testutil.Client
 	for range 5 {
 		c, _ := dialWS(t, p.ws, "?token="+tok)
@@ -152,7 +153,7 @@ func TestReusePort(t *testing.T) {
 	addr := freePort(t)
 	a := startGateway(t, 0, "-reuseport", "-addr", addr)
 	b := startGateway(t, 0, "-reuseport", "-addr", addr)
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	for range 40 {
 		c, first := dialWS(t, addr, "?token="+tok)
 		if first["code"] != float64(200) {

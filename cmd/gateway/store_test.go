@@ -5,11 +5,10 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/auth/natsstore"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 func TestRefreshStoreFlag(t *testing.T) {
