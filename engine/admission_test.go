@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestOriginList(t *testing.T) {

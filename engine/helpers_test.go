@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // testWait bounds every read, poll and shutdown in the tests: generous,

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // connSnapshot is what a loop reports about one of its connections.

@@ -246,12 +246,7 @@ func TestTLSSlowConsumer(t *testing.T) {
 			t.Fatalf("%d frames queued to a client that does not read", n)
 		}
 	}
-	fast.send(msg(OpText, []byte("meanwhile")))
-	fast.expectMessage(OpText, []byte("meanwhile"))
-	slow.expectEOF()
-	if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
-		t.Fatalf("OnClose code %d, want 4008", code)
-	}
+	expectSlowClosed(t, rec, sc, fast, slow)
 	if got := srv.Stats().SlowConsumers.Load(); got != 1 {
 		t.Fatalf("SlowConsumers %d, want 1", got)
 	}
