@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil"
-
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 type loginOutcome struct {

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imgate/gateway/internal/testutil/natstest"
-
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/storetest"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 func TestContract(t *testing.T) {
