@@ -1,12 +1,9 @@
 package cluster_test
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -36,20 +33,6 @@ func waitRegistered(t testing.TB, reg *cluster.Registry, user string, want int) 
 	return list
 }
 
-// dialRaw opens a session with a token without failing the test from
-// another goroutine.
-func (n *node) dialRaw(tok, device string) (net.Conn, *bufio.Reader, error) {
-	d := ws.Dialer{Timeout: testWait}
-	conn, br, _, err := d.Dial(context.Background(), n.url+"?device_id="+device+"&platform=test&token="+tok)
-	if err != nil {
-		return nil, nil, err
-	}
-	if br == nil {
-		br = bufio.NewReader(conn)
-	}
-	return conn, br, nil
-}
-
 // Under "single", two logins of one user on two nodes at the same moment:
 // exactly one survives, the one the registry recorded last; the other is
 // kicked ("logged in on another device"). Several rounds.
@@ -70,12 +53,10 @@ func TestSingleLoginRaceAcrossNodes(t *testing.T) {
 		for i, n := range nodes {
 			results[i] = make(chan dialed, 1)
 			go func() {
-				conn, br, err := n.dialRaw(tok, "d"+strconv.Itoa(i))
-				if err != nil {
-					results[i] <- dialed{err: err}
-					return
-				}
-				results[i] <- dialed{c: &testutil.Client{T: t, Name: user + "@" + n.name, Conn: conn, Rd: br}}
+				// TryDial does not fail the test, so it may run here.
+				c, err := testutil.TryDial(t, n.url+testutil.Query("device_id", "d"+strconv.Itoa(i), "platform", "test", "token", tok),
+					testutil.WithName(user+"@"+n.name))
+				results[i] <- dialed{c: c, err: err}
 			}()
 		}
 		clients := make([]*testutil.Client, 2)
@@ -85,7 +66,6 @@ func TestSingleLoginRaceAcrossNodes(t *testing.T) {
 				t.Fatal(d.err)
 			}
 			clients[i] = d.c
-			t.Cleanup(func() { d.c.Conn.Close() })
 			if r := d.c.Read(); r.Code != 200 {
 				t.Fatalf("%s: first frame %+v", d.c.Name, r)
 			}
