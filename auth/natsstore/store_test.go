@@ -57,3 +57,21 @@ func TestSharedBucket(t *testing.T) {
 		t.Fatalf("Get of an id that is not a key: %v", err)
 	}
 }
+
+// A reuse on one node revokes the family in the bucket: a second node (its
+// own connection and store on the same bucket) refuses the family's current
+// refresh token.
+func TestReusePersists(t *testing.T) {
+	ns := natstest.StartJetStream(t)
+	first, err := Open(context.Background(), ns.Connect(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ReusePersists(t, first, func(t *testing.T) auth.RefreshStore {
+		second, err := Open(context.Background(), ns.Connect(t), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return second
+	})
+}
