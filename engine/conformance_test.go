@@ -184,7 +184,7 @@ func (c *wsClient) expectEnd() {
 	if n > 0 {
 		c.t.Fatalf("%d bytes after the close frame", n)
 	}
-	if err != nil && !isReset(err) {
+	if err != nil && !testutil.IsReset(err) {
 		c.t.Fatalf("waiting for the server to close: %v", err)
 	}
 }

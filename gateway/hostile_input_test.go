@@ -2,14 +2,12 @@ package gateway
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -65,7 +63,7 @@ func hostileHeads(t *testing.T, st *stack) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
 			}
-			expectEOF(t, nc, br)
+			testutil.ExpectEOF(t, nc, br)
 		})
 	}
 }
@@ -173,19 +171,6 @@ func upgradeHead(target string, headers ...string) string {
 	return h + "\r\n"
 }
 
-// expectEOF reads until the server closes the connection.
-func expectEOF(t testing.TB, nc net.Conn, r io.Reader) {
-	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(testWait))
-	if _, err := io.Copy(io.Discard, r); err != nil && !isReset(err) {
-		t.Fatalf("waiting for the server to close: %v", err)
-	}
-}
-
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
 // anonymous connects without a token and reads the first frame.
 func anonymous(t *testing.T, st *stack) *testutil.Client {
 	t.Helper()
@@ -209,7 +194,7 @@ func expectCloseOf(c *testutil.Client, codes ...uint16) {
 		c.T.Fatalf("close code %d, want one of %v", code, codes)
 	}
 	_ = wsutil.WriteClientMessage(c.Conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), ""))
-	expectEOF(c.T, c.Conn, c.Rd)
+	c.ExpectEOF()
 }
 
 // maskedFrame is a masked FIN client frame.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,4 +362,28 @@ func (c *Client) ReadMap() map[string]any {
 		c.fatalf("read: %v", err)
 	}
 	return m
+}
+
+// ExpectEOF reads until the server closes the connection, failing on any
+// error but a reset and after Wait.
+func (c *Client) ExpectEOF() {
+	c.T.Helper()
+	ExpectEOF(c.T, c.Conn, c.Rd)
+}
+
+// ExpectEOF reads r (which reads conn) until the server closes conn,
+// failing the test on any error but a reset (ECONNRESET, EPIPE) and after
+// Wait; for raw sockets that are no Client.
+func ExpectEOF(t testing.TB, conn net.Conn, r io.Reader) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(Wait))
+	if _, err := io.Copy(io.Discard, r); err != nil && !IsReset(err) {
+		t.Fatalf("waiting for the server to close: %v", err)
+	}
+}
+
+// IsReset reports whether err is the peer resetting the connection
+// (ECONNRESET) or a write to a closed one (EPIPE).
+func IsReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
