@@ -68,3 +68,8 @@ func IsClose(err error, code uint16) bool {
 	var ce CloseError
 	return errors.As(err, &ce) && ce.Code == code
 }
+
+// String shows the reply with its body as JSON text (for failures).
+func (r Reply) String() string {
+	return fmt.Sprintf("{cmd_id:%d seq:%d code:%d body:%s err_msg:%q}", r.CmdID, r.Seq, r.Code, r.Body, r.ErrMsg)
+}
