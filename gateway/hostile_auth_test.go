@@ -9,10 +9,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"hash"
 	"io"
@@ -30,6 +28,7 @@ import (
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -124,19 +123,12 @@ type attackerKeys struct {
 
 func newAttackerKeys(t *testing.T) *attackerKeys {
 	t.Helper()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey, rsaPub := authtest.RSAKey(t)
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &attackerKeys{rsa: rsaKey, ec: ecKey, rsaPub: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})}
+	return &attackerKeys{rsa: rsaKey, ec: ecKey, rsaPub: rsaPub}
 }
 
 // hostileLongTokens: a 100 KB refresh token over WebSocket passes

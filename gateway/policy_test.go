@@ -1,10 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +9,7 @@ import (
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // connectDevice connects as user on device/platform with a LOGIN and
@@ -136,15 +133,7 @@ func TestRotatedKeyStillVerifies(t *testing.T) {
 // An external auth service signs RS256 tokens with its private key; the
 // gateway holds only the public key and verifies them.
 func TestExternalRS256Token(t *testing.T) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	priv, pubPEM := authtest.RSAKey(t)
 	key, err := auth.KeyFromPEM("idp-2026", "RS256", pubPEM)
 	if err != nil {
 		t.Fatal(err)

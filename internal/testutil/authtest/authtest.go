@@ -1,6 +1,10 @@
 package authtest
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"testing"
 	"time"
 
@@ -51,4 +55,19 @@ func Users(t testing.TB, userPass ...string) *auth.Users {
 func DemoUsers(t testing.TB) *auth.Users {
 	t.Helper()
 	return Users(t, "user123", "password123", "alice", "alice123", "bob", "bob123", "carol", "carol123")
+}
+
+// RSAKey returns a fresh 2048-bit RSA key and its public key as PEM
+// ("PUBLIC KEY", PKIX), what auth.KeyFromPEM takes for RS256.
+func RSAKey(t testing.TB) (*rsa.PrivateKey, []byte) {
+	t.Helper()
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
