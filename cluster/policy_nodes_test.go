@@ -54,62 +54,72 @@ func (n *node) dialRaw(tok, device string) (net.Conn, *bufio.Reader, error) {
 func TestSingleLoginRaceAcrossNodes(t *testing.T) {
 	ns := startNATSJetStream(t)
 	nodes := startNodesWith(t, ns, 2, nodeOptions{policy: gateway.PolicySingle, registry: true})
+	// The rounds race different users: they run at once, so the survivor's
+	// wait for a kick that must not come (5s) is paid once, not per round.
 	for round := range 5 {
-		user := "racer" + strconv.Itoa(round)
-		tok, _, err := nodes[0].auth.IssueAccess(user, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		type dialed struct {
-			c   *client
-			err error
-		}
-		results := make([]chan dialed, 2)
-		for i, n := range nodes {
-			results[i] = make(chan dialed, 1)
-			go func() {
-				conn, br, err := n.dialRaw(tok, "d"+strconv.Itoa(i))
-				if err != nil {
-					results[i] <- dialed{err: err}
-					return
-				}
-				results[i] <- dialed{c: &client{t: t, name: user + "@" + n.name, conn: conn, rd: br}}
-			}()
-		}
-		clients := make([]*client, 2)
-		for i := range clients {
-			d := <-results[i]
-			if d.err != nil {
-				t.Fatal(d.err)
+		t.Run("round"+strconv.Itoa(round), func(t *testing.T) {
+			t.Parallel()
+			singleLoginRace(t, nodes, round)
+		})
+	}
+}
+
+// singleLoginRace is one round of TestSingleLoginRaceAcrossNodes.
+func singleLoginRace(t *testing.T, nodes []*node, round int) {
+	user := "racer" + strconv.Itoa(round)
+	tok, _, err := nodes[0].auth.IssueAccess(user, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type dialed struct {
+		c   *client
+		err error
+	}
+	results := make([]chan dialed, 2)
+	for i, n := range nodes {
+		results[i] = make(chan dialed, 1)
+		go func() {
+			conn, br, err := n.dialRaw(tok, "d"+strconv.Itoa(i))
+			if err != nil {
+				results[i] <- dialed{err: err}
+				return
 			}
-			clients[i] = d.c
-			t.Cleanup(func() { d.c.conn.Close() })
-			if r := d.c.read(); r.Code != 200 {
-				t.Fatalf("%s: first frame %+v", d.c.name, r)
-			}
+			results[i] <- dialed{c: &client{t: t, name: user + "@" + n.name, conn: conn, rd: br}}
+		}()
+	}
+	clients := make([]*client, 2)
+	for i := range clients {
+		d := <-results[i]
+		if d.err != nil {
+			t.Fatal(d.err)
 		}
-		// Exactly one of the two is kicked; read both at once, since either
-		// may lose (the hub and the registry see the sessions asynchronously).
-		kicked := make([]chan bool, 2)
-		for i, c := range clients {
-			kicked[i] = make(chan bool, 1)
-			go func() { kicked[i] <- c.kickedWithin(5 * time.Second) }()
+		clients[i] = d.c
+		t.Cleanup(func() { d.c.conn.Close() })
+		if r := d.c.read(); r.Code != 200 {
+			t.Fatalf("%s: first frame %+v", d.c.name, r)
 		}
-		k0, k1 := <-kicked[0], <-kicked[1]
-		if k0 == k1 {
-			t.Fatalf("round %d: kicked n1 %v, n2 %v; want exactly one", round, k0, k1)
-		}
-		survivor, loser := clients[0], clients[1]
-		if k0 {
-			survivor, loser = loser, survivor
-		}
-		if code := loser.closeCode(); code != 4003 {
-			t.Fatalf("%s: close %d after 3003, want 4003", loser.name, code)
-		}
-		survivor.alive(1)
-		if list := waitRegistered(t, nodes[0].reg, user, 1); list[0].Node != survivor.name[len(user)+1:] {
-			t.Fatalf("registry %+v, survivor %s", list, survivor.name)
-		}
+	}
+	// Exactly one of the two is kicked; read both at once, since either
+	// may lose (the hub and the registry see the sessions asynchronously).
+	kicked := make([]chan bool, 2)
+	for i, c := range clients {
+		kicked[i] = make(chan bool, 1)
+		go func() { kicked[i] <- c.kickedWithin(5 * time.Second) }()
+	}
+	k0, k1 := <-kicked[0], <-kicked[1]
+	if k0 == k1 {
+		t.Fatalf("round %d: kicked n1 %v, n2 %v; want exactly one", round, k0, k1)
+	}
+	survivor, loser := clients[0], clients[1]
+	if k0 {
+		survivor, loser = loser, survivor
+	}
+	if code := loser.closeCode(); code != 4003 {
+		t.Fatalf("%s: close %d after 3003, want 4003", loser.name, code)
+	}
+	survivor.alive(1)
+	if list := waitRegistered(t, nodes[0].reg, user, 1); list[0].Node != survivor.name[len(user)+1:] {
+		t.Fatalf("registry %+v, survivor %s", list, survivor.name)
 	}
 }
 
