@@ -61,6 +61,13 @@ func TestWSPathAndRejectBadToken(t *testing.T) {
 			}
 		})
 	}
+	// The refusals are counted by reason.
+	_, metrics := p.get("/metrics")
+	for _, want := range []string{`imgate_handshakes_total{result="not_found"} 2`, `imgate_handshakes_total{result="unauthorized"} 2`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	// The upgrades that passed are sessions with the usual first frames.
 	_, first := dialWS(t, p.ws, "ws?token="+good, http.Header{})
 	if body, _ := first["body"].(map[string]any); first["code"] != 200.0 || body["user_id"] != "alice" {
