@@ -39,59 +39,69 @@ func waitRegistered(t testing.TB, reg *cluster.Registry, user string, want int) 
 func TestSingleLoginRaceAcrossNodes(t *testing.T) {
 	ns := natstest.StartJetStream(t)
 	nodes := startNodesWith(t, ns, 2, nodeOptions{policy: gateway.PolicySingle, registry: true})
+	// The rounds race different users: they run at once, so the survivor's
+	// wait for a kick that must not come (5s) is paid once, not per round.
 	for round := range 5 {
-		user := "racer" + strconv.Itoa(round)
-		tok, _, err := nodes[0].auth.IssueAccess(user, "")
-		if err != nil {
-			t.Fatal(err)
+		t.Run("round"+strconv.Itoa(round), func(t *testing.T) {
+			t.Parallel()
+			singleLoginRace(t, nodes, round)
+		})
+	}
+}
+
+// singleLoginRace is one round of TestSingleLoginRaceAcrossNodes.
+func singleLoginRace(t *testing.T, nodes []*node, round int) {
+	user := "racer" + strconv.Itoa(round)
+	tok, _, err := nodes[0].auth.IssueAccess(user, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type dialed struct {
+		c   *testutil.Client
+		err error
+	}
+	results := make([]chan dialed, 2)
+	for i, n := range nodes {
+		results[i] = make(chan dialed, 1)
+		go func() {
+			// TryDial does not fail the test, so it may run here.
+			c, err := testutil.TryDial(t, n.url+testutil.Query("device_id", "d"+strconv.Itoa(i), "platform", "test", "token", tok),
+				testutil.WithName(user+"@"+n.name))
+			results[i] <- dialed{c: c, err: err}
+		}()
+	}
+	clients := make([]*testutil.Client, 2)
+	for i := range clients {
+		d := <-results[i]
+		if d.err != nil {
+			t.Fatal(d.err)
 		}
-		type dialed struct {
-			c   *testutil.Client
-			err error
+		clients[i] = d.c
+		if r := d.c.Read(); r.Code != 200 {
+			t.Fatalf("%s: first frame %+v", d.c.Name, r)
 		}
-		results := make([]chan dialed, 2)
-		for i, n := range nodes {
-			results[i] = make(chan dialed, 1)
-			go func() {
-				// TryDial does not fail the test, so it may run here.
-				c, err := testutil.TryDial(t, n.url+testutil.Query("device_id", "d"+strconv.Itoa(i), "platform", "test", "token", tok),
-					testutil.WithName(user+"@"+n.name))
-				results[i] <- dialed{c: c, err: err}
-			}()
-		}
-		clients := make([]*testutil.Client, 2)
-		for i := range clients {
-			d := <-results[i]
-			if d.err != nil {
-				t.Fatal(d.err)
-			}
-			clients[i] = d.c
-			if r := d.c.Read(); r.Code != 200 {
-				t.Fatalf("%s: first frame %+v", d.c.Name, r)
-			}
-		}
-		// Exactly one of the two is kicked; read both at once, since either
-		// may lose (the hub and the registry see the sessions asynchronously).
-		kicked := make([]chan bool, 2)
-		for i, c := range clients {
-			kicked[i] = make(chan bool, 1)
-			go func() { kicked[i] <- kickedWithin(c, 5*time.Second) }()
-		}
-		k0, k1 := <-kicked[0], <-kicked[1]
-		if k0 == k1 {
-			t.Fatalf("round %d: kicked n1 %v, n2 %v; want exactly one", round, k0, k1)
-		}
-		survivor, loser := clients[0], clients[1]
-		if k0 {
-			survivor, loser = loser, survivor
-		}
-		if code := loser.ExpectClose(); code != 4003 {
-			t.Fatalf("%s: close %d after 3003, want 4003", loser.Name, code)
-		}
-		alive(survivor, 1)
-		if list := waitRegistered(t, nodes[0].reg, user, 1); list[0].Node != survivor.Name[len(user)+1:] {
-			t.Fatalf("registry %+v, survivor %s", list, survivor.Name)
-		}
+	}
+	// Exactly one of the two is kicked; read both at once, since either
+	// may lose (the hub and the registry see the sessions asynchronously).
+	kicked := make([]chan bool, 2)
+	for i, c := range clients {
+		kicked[i] = make(chan bool, 1)
+		go func() { kicked[i] <- kickedWithin(c, 5*time.Second) }()
+	}
+	k0, k1 := <-kicked[0], <-kicked[1]
+	if k0 == k1 {
+		t.Fatalf("round %d: kicked n1 %v, n2 %v; want exactly one", round, k0, k1)
+	}
+	survivor, loser := clients[0], clients[1]
+	if k0 {
+		survivor, loser = loser, survivor
+	}
+	if code := loser.ExpectClose(); code != 4003 {
+		t.Fatalf("%s: close %d after 3003, want 4003", loser.Name, code)
+	}
+	alive(survivor, 1)
+	if list := waitRegistered(t, nodes[0].reg, user, 1); list[0].Node != survivor.Name[len(user)+1:] {
+		t.Fatalf("registry %+v, survivor %s", list, survivor.Name)
 	}
 }
 

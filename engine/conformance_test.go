@@ -57,16 +57,25 @@ type confFamily struct {
 func (fam confFamily) run(t *testing.T) (passed, total int) {
 	h := newConfHandler()
 	srv := startServer(t, h, fam.opts())
-	for i, cs := range fam.cases() {
+	cases := fam.cases()
+	for i, cs := range cases {
 		total++
 		dev := fmt.Sprintf("c%d-%s", i, strings.ReplaceAll(cs.id, ".", "_"))
 		if t.Run(cs.id+" "+cs.name, func(t *testing.T) { cs.run(t, srv, h, dev) }) {
 			passed++
+		} else if total-passed == confMaxFailures {
+			// A broken path fails most cases of its family, each after
+			// waiting testWait for a close that never comes: stop here,
+			// the family has failed already.
+			t.Fatalf("%d cases failed; the family's other %d cases not run", confMaxFailures, len(cases)-total)
 		}
 	}
 	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	return passed, total
 }
+
+// confMaxFailures is how many failed cases end a family's run.
+const confMaxFailures = 5
 
 // bigOptions are cmd/echo's limits: 16 MiB messages, a 64 MiB write queue.
 func bigOptions() Options {

@@ -33,7 +33,8 @@ type drainClient struct {
 	reconnect []time.Time      // when each RECONNECT arrived
 	retryMs   int64
 	code      uint16
-	afterAck  bool // a frame other than the close came after RECONNECT
+	afterAck  bool   // a frame other than the close came after RECONNECT
+	doubled   string // a msg_id received twice
 }
 
 type ack struct {
@@ -72,6 +73,9 @@ func (d *drainClient) record(r reply) {
 	_ = json.Unmarshal(r.Body, &b)
 	switch {
 	case r.CmdID == 3001:
+		if d.got[b.MsgID] {
+			d.doubled = b.MsgID
+		}
 		d.got[b.MsgID] = true
 	case r.CmdID == 2001 && r.Code == 200:
 		d.acks[b.MsgID] = ack{to: d.to[r.Seq], delivered: b.Delivered}
@@ -101,7 +105,8 @@ func (d *drainClient) ackCount() int {
 // and /readyz 503; every session gets one RECONNECT with a jittered
 // retry_after_ms, then close 1001, no faster than the drain rate; every
 // message acknowledged to its sender with delivered=1 (before or during the
-// drain) reached its recipient before the recipient's close.
+// drain) reached its recipient before the recipient's close, and none
+// reached it twice.
 func TestDrain1000(t *testing.T) {
 	const (
 		n     = 1000
@@ -206,6 +211,8 @@ func checkDrained(t *testing.T, clients []*drainClient, start time.Time, rate fl
 			t.Fatalf("%s: close %d, want 1001", d.user, d.code)
 		case d.afterAck:
 			t.Fatalf("%s: a message came after RECONNECT", d.user)
+		case d.doubled != "":
+			t.Fatalf("%s: message %s received twice", d.user, d.doubled)
 		case d.retryMs < int64(retry/time.Millisecond)/2 || d.retryMs >= int64(retry/time.Millisecond)*3/2:
 			t.Fatalf("%s: retry_after_ms %d outside [%v/2, 3·%v/2)", d.user, d.retryMs, retry, retry)
 		}

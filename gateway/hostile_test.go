@@ -90,7 +90,7 @@ func idleBudget(t *testing.T) int {
 	}
 	n := min(2000, (int(lim.Cur)-1000)/4) // gnet dies on EMFILE: keep a reserve
 	if n < 100 {
-		t.Skipf("open-files limit %d is too low", lim.Cur)
+		t.Fatalf("open-files limit %d is too low for this test: raise it (ulimit -n)", lim.Cur)
 	}
 	return n
 }
