@@ -171,8 +171,8 @@ func TestInboxSyncLimit(t *testing.T) {
 	}
 }
 
-// TestInboxResumeRace: bob resumes while 1,000 messages are being sent to
-// him; he gets each exactly once, in order, with no gap.
+// TestInboxResumeRace: bob resumes, again and again, while 1,000 messages
+// are being sent to him; he gets each exactly once, in order, with no gap.
 func TestInboxResumeRace(t *testing.T) {
 	st := inboxStack(t, inbox.NewMemory(inbox.Limits{MaxEntries: 5000}))
 	bob, epoch, start := st.connectInbox(t, "bob", "phone", "")
@@ -180,44 +180,54 @@ func TestInboxResumeRace(t *testing.T) {
 	alice, _, _ := st.connectInbox(t, "alice", "web", "")
 	const total = 1000
 	acked := make(chan int, total)
+	window := make(chan struct{}, 16) // SENDs in flight
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // alice's sender: SENDs go out without waiting for answers
+	wg.Add(2)
+	go func() { // alice's sender: up to 16 SENDs in flight
 		defer wg.Done()
 		for i := range total {
+			window <- struct{}{}
 			alice.send(map[string]any{"cmd_id": 2001, "seq": i + 1, "body": map[string]any{"to_uid": "bob", "content": i}})
 		}
 	}()
 	go func() {
-		for range total {
+		defer wg.Done()
+		defer close(acked)
+		for i := range total {
 			r, err := alice.tryRead()
 			if err != nil || r.Code != 200 {
 				t.Errorf("alice: %v %+v", err, r)
 				return
 			}
-			acked <- 1
+			<-window
+			acked <- i
 		}
 	}()
 	for range 300 {
 		<-acked
 	}
-	bob, _, _ = st.connectInbox(t, "bob", "phone", "&since="+strconv.FormatUint(start, 10)+"&epoch="+epoch)
+	// bob resumes from the last offset he saw, again every 100 messages,
+	// while alice's SENDs keep coming.
 	last, n := start, 0
 	for n < total {
-		m := bob.next()
-		if m.cmd == 1005 {
-			if m.offset != last || m.lost {
-				t.Fatalf("1005 %+v after offset %d", m, last)
+		bob, _, _ = st.connectInbox(t, "bob", "phone", "&since="+strconv.FormatUint(last, 10)+"&epoch="+epoch)
+		for stop := min(n+100, total); n < stop; {
+			m := bob.next()
+			if m.cmd == 1005 {
+				if m.offset != last || m.lost {
+					t.Fatalf("1005 %+v after offset %d", m, last)
+				}
+				if m.more {
+					bob.send(map[string]any{"cmd_id": 1005, "body": map[string]any{"since": last}})
+				}
+				continue
 			}
-			if m.more {
-				bob.send(map[string]any{"cmd_id": 1005, "body": map[string]any{"since": last}})
+			if m.prev != last || m.offset <= last || m.content != strconv.Itoa(n) {
+				t.Fatalf("message %d: %+v after offset %d", n, m, last)
 			}
-			continue
+			last, n = m.offset, n+1
 		}
-		if m.prev != last || m.offset <= last || m.content != strconv.Itoa(n) {
-			t.Fatalf("message %d: %+v after offset %d", n, m, last)
-		}
-		last, n = m.offset, n+1
+		bob.conn.Close()
 	}
 	wg.Wait()
 }
