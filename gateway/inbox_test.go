@@ -377,3 +377,17 @@ func TestInboxOff(t *testing.T) {
 		t.Fatalf("SYNC with the inbox off: %+v", r)
 	}
 }
+
+// TestInboxMetrics: /metrics shows the store's entries and bytes.
+func TestInboxMetrics(t *testing.T) {
+	st := inboxStack(t, memStore())
+	alice, _, _ := st.connectInbox(t, "alice", "web", "")
+	alice.sendTo("bob", 1, "x")
+	base := st.serveAPI(t)
+	eventually(t, testWait, wantMetric(t, base, "imgate_inbox_entries", 2))
+	eventually(t, testWait, wantMetric(t, base, "imgate_inbox_appends_total", 2))
+	mf := scrape(t, base)
+	if v, ok := metricValue(mf, "imgate_inbox_bytes"); !ok || v <= 0 {
+		t.Fatalf("imgate_inbox_bytes = %v, %v", v, ok)
+	}
+}
