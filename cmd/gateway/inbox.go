@@ -25,8 +25,8 @@ type inboxOptions struct {
 func (s *inboxOptions) bind(fs *flag.FlagSet) {
 	fs.StringVar(&s.kind, "inbox-store", "auto", "where users' inboxes live (offsets, resume, SYNC, ACK): memory (bounded by -inbox-max-bytes,\n"+
 		"lost on restart), bolt (-data-dir/inbox.db, fsync with group commit), nats (a JetStream stream shared by\n"+
-		"every node; not built yet), off (no inbox: at-most-once delivery, no offsets), or auto: off with -nats-url,\n"+
-		"else bolt with -data-dir, else memory")
+		"every node), off (no inbox: at-most-once delivery, no offsets), or auto: nats with -nats-url, else bolt\n"+
+		"with -data-dir, else memory")
 	fs.DurationVar(&s.retention, "inbox-retention", inbox.DefaultRetention, "inbox entries older than this are pruned")
 	fs.IntVar(&s.maxEntries, "inbox-max-entries", inbox.DefaultMaxEntries, "entries kept per user; past it the user's oldest are pruned")
 	fs.Int64Var(&s.maxBytes, "inbox-max-bytes", inbox.DefaultMaxBytes, "bytes the whole inbox store may hold (entries' data, user IDs and 48 bytes each);\n"+
@@ -41,7 +41,7 @@ func (s *inboxOptions) resolve(natsURL, dataDir string) (string, error) {
 	if kind == "auto" {
 		switch {
 		case natsURL != "":
-			kind = "off" // the JetStream store is not built yet (see ARCHITECTURE.md)
+			kind = "nats"
 		case dataDir != "":
 			kind = "bolt"
 		default:
