@@ -26,6 +26,7 @@ import (
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 )
 
 // These helpers run whole gateway nodes (auth, hub, gateway, engine, HTTP
@@ -133,7 +134,8 @@ type nodeOptions struct {
 	store       func(n *node) auth.RefreshStore // nil: a memory store per node
 	policy      gateway.Policy
 	maxSessions int
-	registry    bool // a session registry on JetStream (login policy across nodes)
+	registry    bool                      // a session registry on JetStream (login policy across nodes)
+	inbox       func(n *node) inbox.Store // nil: the inbox is off
 }
 
 func startNode(t testing.TB, natsURL, name string) *node {
@@ -156,7 +158,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	var store auth.RefreshStore
-	if o.store != nil || o.registry {
+	if o.store != nil || o.registry || o.inbox != nil {
 		eventually(t, func() error {
 			if !n.bus.Ready() {
 				return fmt.Errorf("%s: bus not ready", n.name)
@@ -166,6 +168,10 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 	}
 	if o.store != nil {
 		store = o.store(n)
+	}
+	var ib inbox.Store
+	if o.inbox != nil {
+		ib = o.inbox(n)
 	}
 	var registry gateway.SessionRegistry
 	if o.registry {
@@ -182,7 +188,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry})
+		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry, Inbox: ib})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +212,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		defer cancel()
 		_ = n.srv.Stop(ctx)
 		<-done
+		n.gw.CloseInbox()
 		if n.reg != nil {
 			n.reg.Close()
 		}

@@ -30,7 +30,8 @@ type inboxSvc struct {
 	store  inbox.Store
 	queues []chan func()
 	wg     sync.WaitGroup
-	once   sync.Once
+	mu     sync.RWMutex // read-held to queue, write-held to stop
+	closed bool
 }
 
 func newInboxSvc(store inbox.Store, workers int) *inboxSvc {
@@ -53,8 +54,13 @@ func newInboxSvc(store inbox.Store, workers int) *inboxSvc {
 }
 
 // submit queues job on user's worker. It reports false when that worker's
-// queue is full. Any goroutine; never blocks.
+// queue is full or the workers have stopped. Any goroutine; never blocks.
 func (s *inboxSvc) submit(user string, job func()) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return false
+	}
 	select {
 	case s.queues[hashUser(user)%uint32(len(s.queues))] <- job:
 		return true
@@ -65,11 +71,14 @@ func (s *inboxSvc) submit(user string, job func()) bool {
 
 // stop ends the workers after the jobs queued (Gateway.CloseInbox).
 func (s *inboxSvc) stop() {
-	s.once.Do(func() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
 		for _, q := range s.queues {
 			close(q)
 		}
-	})
+	}
+	s.mu.Unlock()
 	s.wg.Wait()
 }
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"sync"
+	"time"
 
 	"github.com/imgate/gateway/auth"
 
@@ -228,6 +229,9 @@ func (g *Gateway) started(m *member, req *syncReq, latest uint64, err error, res
 		st.mu.Unlock()
 		return
 	}
+	if g.cluster != nil {
+		time.AfterFunc(recheckAfter, func() { g.recheck(m) })
+	}
 	if req != nil {
 		st.mu.Lock()
 		st.sync = true
@@ -302,6 +306,34 @@ func (g *Gateway) loginInbox(s *session, m *member, reply protocol.Ref, res auth
 			s.conn.Write(tokensFrameInbox(reply, s.id, res, p))
 		} else {
 			s.conn.Write(tokensFrame(reply, s.id, res))
+		}
+	})
+}
+
+// recheckAfter is when a new session of a cluster node asks the store
+// once more where its user stands: an entry appended after the session's
+// first read but published before this node's subscription to the user
+// reached NATS would otherwise wait for the user's next entry.
+const recheckAfter = time.Second
+
+// recheck reads the user's latest offset on a worker; if the session is
+// live and behind it, the session reads the store. Any goroutine.
+func (g *Gateway) recheck(m *member) {
+	g.ib.submit(m.UserID, func() {
+		latest, err := g.ib.store.Latest(m.UserID)
+		if err != nil {
+			return
+		}
+		st := m.ib
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if latest <= st.sent {
+			return
+		}
+		st.seen = max(st.seen, latest)
+		if st.mode == ibLive {
+			st.mode = ibReading
+			g.readInbox(m, st.sent, nil)
 		}
 	})
 }
