@@ -15,6 +15,7 @@ import (
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 )
 
 // Secret is the HS256 key of every Gateway started here.
@@ -47,6 +48,8 @@ type GatewayOptions struct {
 	Users int
 	// PingInterval is the engine's ping interval (0: none).
 	PingInterval time.Duration
+	// Inbox is the gateway's inbox store (nil: off); the caller closes it.
+	Inbox inbox.Store
 }
 
 // StartGateway starts a gateway with its HTTP API; both stop when the test
@@ -72,7 +75,7 @@ func StartGateway(t testing.TB, o GatewayOptions) *Server {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, Logger: log})
+	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, Logger: log, Inbox: o.Inbox})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,7 @@ func StartGateway(t testing.TB, o GatewayOptions) *Server {
 	s.StatsURL = "http://" + ln.Addr().String() + "/api/stats"
 	t.Cleanup(func() {
 		_ = api.Close()
+		gw.CloseInbox()
 		h.Close()
 		am.Close()
 	})
