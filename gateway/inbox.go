@@ -106,7 +106,7 @@ func (g *Gateway) sendInbox(s *session, reply protocol.Ref, msg *protocol.Messag
 	from, self, conn := s.userID(), s.member, s.conn
 	msg.ToUID, msg.Content = strings.Clone(msg.ToUID), append([]byte(nil), msg.Content...)
 	msg.ClientMsgID = strings.Clone(msg.ClientMsgID)
-	data := encodeStored(msg)
+	data := encodeStored(msg, s.id)
 	recs := []inbox.Record{{User: msg.ToUID, Data: data}}
 	if msg.ToUID != from {
 		recs = append(recs, inbox.Record{User: from, Data: data})
@@ -175,7 +175,7 @@ func (g *Gateway) deliverEntry(user string, e liveEntry, except *member, done fu
 // pushInbox is POST /api/push with the inbox on: append to the
 // recipient's inbox, then deliver. Not for event loops: it waits.
 func (g *Gateway) pushInbox(msg *protocol.Message) (int, bool, error) {
-	rec := []inbox.Record{{User: msg.ToUID, Data: encodeStored(msg)}}
+	rec := []inbox.Record{{User: msg.ToUID, Data: encodeStored(msg, "")}}
 	pos, err := g.ib.store.Append(rec)
 	if err != nil {
 		g.inboxFailed(err)
@@ -226,10 +226,12 @@ func (g *Gateway) inboxFailed(err error) {
 }
 
 // The stored form of a MESSAGE: the fields without offsets, each string
-// as a uvarint length and bytes, then ts, then the content.
-func encodeStored(m *protocol.Message) []byte {
-	b := make([]byte, 0, 32+len(m.MsgID)+len(m.FromUID)+len(m.FromDevice)+len(m.ToUID)+len(m.ClientMsgID)+len(m.Content))
-	for _, s := range []string{m.MsgID, m.FromUID, m.FromDevice, m.ToUID, m.ClientMsgID} {
+// as a uvarint length and bytes, then the sending session's ID (not on
+// the wire: a gap's catch-up skips the sender's own session, which had
+// its SEND answered instead), then ts, then the content.
+func encodeStored(m *protocol.Message, sessionID string) []byte {
+	b := make([]byte, 0, 40+len(m.MsgID)+len(m.FromUID)+len(m.FromDevice)+len(m.ToUID)+len(m.ClientMsgID)+len(sessionID)+len(m.Content))
+	for _, s := range []string{m.MsgID, m.FromUID, m.FromDevice, m.ToUID, m.ClientMsgID, sessionID} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -239,18 +241,20 @@ func encodeStored(m *protocol.Message) []byte {
 
 var errStoredForm = errors.New("gateway: bad stored message")
 
-func decodeStored(b []byte, m *protocol.Message) error {
-	for _, dst := range []*string{&m.MsgID, &m.FromUID, &m.FromDevice, &m.ToUID, &m.ClientMsgID} {
+// decodeStored fills m and returns the sending session's ID.
+func decodeStored(b []byte, m *protocol.Message) (string, error) {
+	var sessionID string
+	for _, dst := range []*string{&m.MsgID, &m.FromUID, &m.FromDevice, &m.ToUID, &m.ClientMsgID, &sessionID} {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n {
-			return errStoredForm
+			return "", errStoredForm
 		}
 		*dst, b = string(b[k:k+int(n)]), b[k+int(n):]
 	}
 	ts, k := binary.Varint(b)
 	if k <= 0 {
-		return errStoredForm
+		return "", errStoredForm
 	}
 	m.TS, m.Content = ts, b[k:]
-	return nil
+	return sessionID, nil
 }

@@ -160,7 +160,7 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 		if req != nil {
 			st.sent = res.since // a SYNC replays what it asked for
 		}
-		g.writeEntries(m, p.Entries)
+		g.writeEntries(m, p.Entries, req == nil)
 	}
 	if req != nil {
 		st.sync = false
@@ -179,13 +179,19 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 	st.mode = ibLive
 }
 
-// writeEntries writes stored entries to m in order; sent follows. Under
-// m.ib.mu.
-func (g *Gateway) writeEntries(m *member, ents []inbox.Entry) {
+// writeEntries writes stored entries to m in order; sent follows. A
+// catch-up skips the session's own SENDs, as their live delivery would
+// have. Under m.ib.mu.
+func (g *Gateway) writeEntries(m *member, ents []inbox.Entry, catchUp bool) {
 	for _, e := range ents {
 		var msg protocol.Message
-		if err := decodeStored(e.Data, &msg); err != nil {
+		sender, err := decodeStored(e.Data, &msg)
+		if err != nil {
 			g.inboxFailed(err)
+			continue
+		}
+		if catchUp && sender == m.SessionID {
+			m.ib.sent = e.Offset
 			continue
 		}
 		msg.Offset, msg.PrevOffset = e.Offset, e.Prev

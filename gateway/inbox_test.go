@@ -271,7 +271,7 @@ func TestInboxGapFilled(t *testing.T) {
 	st := inboxStack(t, store)
 	bob, _, start := st.connectInbox(t, "bob", "phone", "")
 	alice, _, _ := st.connectInbox(t, "alice", "web", "")
-	p, err := store.Append([]inbox.Record{{User: "bob", Data: encodeStored(&testMsgLost)}})
+	p, err := store.Append([]inbox.Record{{User: "bob", Data: encodeStored(&testMsgLost, "")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,5 +389,31 @@ func TestInboxMetrics(t *testing.T) {
 	mf := scrape(t, base)
 	if v, ok := metricValue(mf, "imgate_inbox_bytes"); !ok || v <= 0 {
 		t.Fatalf("imgate_inbox_bytes = %v, %v", v, ok)
+	}
+}
+
+// TestInboxCatchUpSkipsOwn: a gap's catch-up gives a session what it
+// missed but not its own SEND (answered to it, not pushed), while the
+// user's other session gets that SEND as usual.
+func TestInboxCatchUpSkipsOwn(t *testing.T) {
+	store := memStore()
+	st := inboxStack(t, store)
+	alice, _, start := st.connectInbox(t, "alice", "web", "")
+	alice2, _, _ := st.connectInbox(t, "alice", "phone", "")
+	carol, _, _ := st.connectInbox(t, "carol", "web", "")
+	missed, err := store.Append([]inbox.Record{{User: "alice", Data: encodeStored(&testMsgLost, "")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := alice.sendTo("bob", 1, "mine")
+	carol.sendTo("alice", 2, "from carol")
+	got := []inboxMsg{alice.next(), alice.next()}
+	if got[0].offset != missed[0].Offset || got[0].prev != start || got[1].content != "from carol" || got[1].prev != own {
+		t.Fatalf("alice got %+v; missed %d, own %d", got, missed[0].Offset, own)
+	}
+	got2 := []inboxMsg{alice2.next(), alice2.next(), alice2.next()}
+	chain(t, got2, start)
+	if got2[1].content != "mine" || got2[1].offset != own {
+		t.Fatalf("alice's other session got %+v", got2)
 	}
 }
