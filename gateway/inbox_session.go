@@ -144,7 +144,9 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 			st.sync = false
 			m.conn.Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
 		}
-		st.mode = ibLive // the next gap reads again
+		if !st.sync {
+			st.mode = ibLive // the next gap reads again
+		}
 		return
 	}
 	p := &res.page
@@ -170,6 +172,9 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 			st.mode = ibPaused
 			return
 		}
+	}
+	if req == nil && st.sync {
+		return // a SYNC's read is in flight: its answer decides what follows
 	}
 	if p.More || st.seen > st.sent {
 		st.mode = ibReading
