@@ -65,7 +65,10 @@ func OpenBolt(path string, lim Limits) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType})
+	// NoFreelistSync: a commit does not write the freelist (which grows
+	// with every pruned page) but bbolt rebuilds it at open by a scan.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, FreelistType: bolt.FreelistMapType,
+		NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w: open %s: %w", ErrUnavailable, path, err)
 	}
