@@ -205,7 +205,7 @@ func (e *chatRun) sendLoop(cc *chatConn) {
 	var buf []byte
 	for seq := int64(1); ; seq++ {
 		if interval > 0 {
-			if !sleepUntil(e.stopCtx, next) {
+			if !e.churnUntil(cc, next) || !sleepUntil(e.stopCtx, next) {
 				return
 			}
 			next = next.Add(interval)

@@ -65,6 +65,26 @@ func (e *chatRun) churnDue(cc *chatConn) bool {
 	return time.Now().After(cs.next)
 }
 
+// churnUntil runs the reconnects due before t (a paced sender sleeps
+// between sends; its user's reconnects must not wait for them). It
+// reports false when the run stops. Sender only.
+func (e *chatRun) churnUntil(cc *chatConn, t time.Time) bool {
+	cs := cc.churn
+	if cs == nil {
+		return true
+	}
+	if cs.next.IsZero() {
+		e.scheduleChurn(cs, time.Now())
+	}
+	for cs.next.Before(t) {
+		if !sleepUntil(e.stopCtx, cs.next) {
+			return false
+		}
+		e.reconnect(cc)
+	}
+	return true
+}
+
 // reconnect closes cc's connection, waits for its reader to finish, and
 // opens a new one that resumes from the last offset seen. Sender only;
 // on failure the user stays away until its next turn.
