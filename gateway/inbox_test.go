@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -415,5 +416,33 @@ func TestInboxCatchUpSkipsOwn(t *testing.T) {
 	chain(t, got2, start)
 	if got2[1].content != "mine" || got2[1].offset != own {
 		t.Fatalf("alice's other session got %+v", got2)
+	}
+}
+
+// TestInboxPushAndLogin: POST /api/push appends to the recipient's inbox
+// (an offline user gets it on resume), and LOGIN's answer carries the
+// inbox position.
+func TestInboxPushAndLogin(t *testing.T) {
+	st := inboxStack(t, memStore())
+	api := NewAPI(st.gw, st.srv)
+	status, r := apiCall(t, api, "POST", "/api/push", "admin-key-for-tests", `{"to_uid":"bob","content":"pushed"}`)
+	if status != 200 || r.Code != 200 {
+		t.Fatalf("push: %d %+v", status, r)
+	}
+	c := dial(t, st.url+"?device_id=phone", nil)
+	c.read()
+	lr := c.login("bob", "bob123", 1)
+	var b struct {
+		Inbox struct {
+			Epoch  string `json:"epoch"`
+			Offset uint64 `json:"offset"`
+		} `json:"inbox"`
+	}
+	if err := json.Unmarshal(lr.Body, &b); err != nil || lr.Code != 200 || b.Inbox.Epoch == "" || b.Inbox.Offset == 0 {
+		t.Fatalf("LOGIN answer %+v", lr)
+	}
+	c.send(map[string]any{"cmd_id": 1005, "seq": 2, "body": map[string]any{"since": 0}})
+	if m := c.next(); m.cmd != 3001 || m.content != "pushed" || m.offset != b.Inbox.Offset || m.prev != 0 {
+		t.Fatalf("SYNC after the push: %+v", m)
 	}
 }
