@@ -15,6 +15,7 @@ import (
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/internal/testutil/gwtest"
 	"github.com/imgate/gateway/internal/testutil/natstest"
@@ -49,7 +50,8 @@ type nodeOptions struct {
 	store       func(n *node) auth.RefreshStore // nil: a memory store per node
 	policy      gateway.Policy
 	maxSessions int
-	registry    bool // a session registry on JetStream (login policy across nodes)
+	registry    bool                      // a session registry on JetStream (login policy across nodes)
+	inbox       func(n *node) inbox.Store // nil: the inbox is off
 }
 
 func startNode(t testing.TB, natsURL, name string) *node {
@@ -72,7 +74,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	var store auth.RefreshStore
-	if o.store != nil || o.registry {
+	if o.store != nil || o.registry || o.inbox != nil {
 		testutil.Eventually(t, testWait, func() error {
 			if !n.bus.Ready() {
 				return fmt.Errorf("%s: bus not ready", n.name)
@@ -82,6 +84,10 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 	}
 	if o.store != nil {
 		store = o.store(n)
+	}
+	var ib inbox.Store
+	if o.inbox != nil {
+		ib = o.inbox(n)
 	}
 	var registry gateway.SessionRegistry
 	if o.registry {
@@ -94,7 +100,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		Auth: auth.Config{Secret: testSecret, Store: store, Throttle: auth.ThrottleConfig{Disabled: true}},
 		Hub:  hub.Config{OnPresence: n.bus.Interest},
 		Gateway: gateway.Config{Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-			LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry},
+			LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry, Inbox: ib},
 		Closers: []func(){n.closeBus},
 	})
 	n.auth, n.hub, n.gw, n.srv, n.url, n.api = n.g.Auth, n.g.Hub, n.g.GW, n.g.Srv, n.g.URL, n.g.API

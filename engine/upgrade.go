@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gobwas/ws"
 )
@@ -111,8 +112,34 @@ func (up *upgrader) onRequest(uri []byte) error {
 				return errBadParam
 			}
 			up.req.Platform = string(v)
+		case "since", "epoch":
+			if err := up.resumeParam(string(name), up.unescape(value)); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+var errBadResume = ws.RejectConnectionError(
+	ws.RejectionStatus(http.StatusBadRequest),
+	ws.RejectionReason("bad since or epoch"),
+)
+
+// resumeParam takes "since" (a decimal offset) or "epoch".
+func (up *upgrader) resumeParam(name string, v []byte) error {
+	if name == "epoch" {
+		if !validParam(v) {
+			return errBadResume
+		}
+		up.req.Epoch = string(v)
+		return nil
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return errBadResume
+	}
+	up.req.Since, up.req.HasSince = n, true
 	return nil
 }
 

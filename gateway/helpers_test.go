@@ -79,6 +79,7 @@ func startStack(t testing.TB, o stackOptions) *stack {
 		once.Do(func() {
 			api.Close()
 			srv.Stop()
+			gw.CloseInbox()
 			h.Close()
 			am.Close()
 		})

@@ -31,6 +31,7 @@ type member struct {
 	conn   *engine.Conn
 	family string      // refresh-token family of the authentication; "" none
 	kicked atomic.Bool // a 3003 has been sent and the connection is closing
+	ib     *ibState    // inbox position (inbox_session.go); nil with the inbox off
 }
 
 // Send implements hub.Sender. Any goroutine.

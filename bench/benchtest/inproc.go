@@ -8,6 +8,8 @@ import (
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/gateway"
+	"github.com/imgate/gateway/inbox"
 	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/internal/testutil/enginetest"
 	"github.com/imgate/gateway/internal/testutil/gwtest"
@@ -40,6 +42,8 @@ type GatewayOptions struct {
 	Users int
 	// PingInterval is the engine's ping interval (0: none).
 	PingInterval time.Duration
+	// Inbox is the gateway's inbox store (nil: off); the caller closes it.
+	Inbox inbox.Store
 }
 
 // StartGateway starts a gateway with its HTTP API; both stop when the test
@@ -55,8 +59,9 @@ func StartGateway(t testing.TB, o GatewayOptions) *Server {
 		ping = -1
 	}
 	g := gwtest.Start(t, gwtest.Options{
-		Auth:   auth.Config{Secret: Secret, Users: authtest.Users(t, accounts...)},
-		Engine: &engine.Options{Loops: 2, PingInterval: ping, IdleTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)},
+		Auth:    auth.Config{Secret: Secret, Users: authtest.Users(t, accounts...)},
+		Gateway: gateway.Config{Inbox: o.Inbox},
+		Engine:  &engine.Options{Loops: 2, PingInterval: ping, IdleTimeout: time.Minute, Logger: slog.New(slog.DiscardHandler)},
 	})
 	return &Server{URL: g.URL, StatsURL: g.API + "/api/stats", Engine: g.Srv}
 }

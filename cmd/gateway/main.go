@@ -24,6 +24,7 @@ import (
 	"github.com/imgate/gateway/engine/tlscert"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 )
 
 func main() {
@@ -80,6 +81,7 @@ type app struct {
 	fds        fdBudget
 	store      auth.RefreshStore
 	closeStore func() error
+	inbox      inbox.Store    // nil: -inbox-store off
 	certs      *tlscert.Store // nil without TLS
 	watch      time.Duration  // how often the certificate files are checked
 }
@@ -122,6 +124,11 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	registry = openRegistry(o, log, bus)
+	ibStore, err := openInbox(o, log, bus)
+	if err != nil {
+		return nil, errors.Join(err, closeStore())
+	}
+	closeStore = closeWithInbox(closeStore, ibStore)
 	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
 		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
 	if err != nil {
@@ -140,7 +147,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
 		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
-		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken})
+		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken, Inbox: ibStore, InboxWorkers: o.inbox.workers})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -157,7 +164,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	relay.gw.Store(gw)
 	built = true
 	a := &app{auth: am, bus: bus, registry: registry, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o,
-		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, certs: certs, watch: o.tls.watch}
+		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, inbox: ibStore, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -221,6 +228,7 @@ wait:
 // close stops the auth workers before the bus, whose connection the NATS
 // refresh-token store uses.
 func (a *app) close() {
+	a.gw.CloseInbox()
 	err := closeAll(a.auth, a.hub)
 	if a.registry != nil {
 		a.registry.Close()

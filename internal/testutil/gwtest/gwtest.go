@@ -89,6 +89,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	if g.GW, err = gateway.New(o.Gateway); err != nil {
 		t.Fatalf("gwtest: gateway: %v", err)
 	}
+	g.closers = append([]func(){g.GW.CloseInbox}, g.closers...)
 	srv := enginetest.Serve(t, g.GW, eo)
 	g.Srv, g.URL = srv.Server, srv.URL
 	api := httptest.NewServer(gateway.NewAPI(g.GW, srv.Server))
@@ -97,8 +98,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	return g
 }
 
-// Stop stops the HTTP API, then the engine, then runs the Closers, then
-// closes the hub and auth; what Start did not get to start is skipped.
+// Stop stops the HTTP API, then the engine, then the gateway's inbox
+// workers, then runs the Closers, then closes the hub and auth; what Start
+// did not get to start is skipped.
 // Idempotent; test goroutine or its cleanups.
 func (g *Gateway) Stop() {
 	g.once.Do(func() {
