@@ -25,6 +25,7 @@ type options struct {
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
 	store                      storeOptions   // -refresh-store: see store.go
+	mem                        memoryOptions  // -memory-limit: see memlimit.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -62,6 +63,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.cluster.bind(fs)
 	o.tls.bind(fs)
 	o.storeFlags(fs)
+	o.mem.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -100,6 +102,9 @@ func (o *options) parse(args []string, w io.Writer) error {
 		return fmt.Errorf("-log-format must be text or json, got %q", o.logFormat)
 	}
 	if err := o.prod.check(); err != nil {
+		return err
+	}
+	if err := o.mem.check(); err != nil {
 		return err
 	}
 	return o.checkTokenFlags()
