@@ -7,6 +7,8 @@
 # profile (inuse, after a GC) to DIR/heap.pb.gz while the connections are
 # open and prints its top entries by type and by allocation site.
 # GW_ENV="GODEBUG=memprofilerate=1" makes the profile exact (every allocation).
+# CHAT=1 runs `bench chat -inflight 16` instead (CONNS users, HOLD long) and
+# prints the GC's share of the CPU: the cost of a lower GOGC or a tight limit.
 # TLS=1 measures wss:// with a self-signed certificate instead of ws://.
 # Wrap the whole script in `flock /work/heavy.lock` on a shared machine.
 set -euo pipefail
@@ -33,14 +35,22 @@ if [ -n "${WARMUP:-}" ]; then # touch the connect path's code pages once, so the
   bin/bench connect -target "$target" -insecure -conns "$WARMUP" -quiet >/dev/null
 fi
 echo "before: $(rss)"
-( sleep "${PROFILE_AT:-8}"; echo "during: $(rss)" ) &
+[ -z "${SMAPS:-}" ] || cp "/proc/$gw/smaps" "$SMAPS.before"
+( sleep "${PROFILE_AT:-8}"; echo "during: $(rss)"; [ -z "${SMAPS:-}" ] || cp "/proc/$gw/smaps" "$SMAPS.during" ) &
 if [ -n "${PROFILE:-}" ]; then
   mkdir -p "$PROFILE"
   ( sleep "${PROFILE_AT:-8}"; curl -s "http://$api/debug/pprof/heap?gc=1" >"$PROFILE/heap.pb.gz"; curl -s "http://$api/debug/pprof/heap?debug=1" | grep "^# [A-Z]" >"$PROFILE/memstats.txt" ) &
   prof=$!
 fi
+if [ -n "${CHAT:-}" ]; then # the GC's CPU under load: msgs per server CPU-second
+  bin/bench chat -target "$target" -insecure -conns "$CONNS" -procs "$PROCS" -inflight 16 -ramp "$RAMP" -duration "$HOLD" \
+    -src 127.0.0.2-127.0.0.5 -server-pid "$gw" -quiet
+  curl -s "http://$api/debug/pprof/heap?debug=1" | grep -E '^# (NumGC|GCCPUFraction|NextGC|HeapAlloc) '
+  exit 0
+fi
 bin/bench idle -target "$target" -insecure -conns "$CONNS" -procs "$PROCS" -ramp "$RAMP" -duration "$HOLD" \
   -src 127.0.0.2-127.0.0.5 -server-pid "$gw" -stats-url "http://$api/api/stats?gc=1" -quiet -json "$tmp/idle.json"
+grep -E '"server_bytes_per_conn"' "$tmp/idle.json" || true
 [ -z "${prof:-}" ] || wait "$prof"
 if [ -n "${PROFILE:-}" ]; then
   go tool pprof -sample_index=inuse_space -top -nodecount=25 bin/gateway "$PROFILE/heap.pb.gz" 2>/dev/null >"$PROFILE/sites.txt" || true
