@@ -54,7 +54,8 @@ func (m *memoryOptions) apply(log *slog.Logger) {
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
 	}
-	log.Info("memory limit", "bytes", limit, "source", source, "gogc", os.Getenv("GOGC"))
+	// The runtime's own value, whatever set it (math.MaxInt64: none).
+	log.Info("memory limit", "bytes", debug.SetMemoryLimit(-1), "source", source, "gogc", os.Getenv("GOGC"))
 }
 
 // resolve turns the flag into a limit in bytes (0: leave the runtime as it

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"regexp"
+	"testing"
+)
 
 // -memory-limit resolves to the documented bytes: auto is a share of the
 // memory found (and steps aside for GOMEMLIMIT), sizes use GOMEMLIMIT's
@@ -48,4 +51,11 @@ func TestMeminfoTotal(t *testing.T) {
 	if got := meminfoTotal("nothing"); got != 0 {
 		t.Fatalf("meminfoTotal without MemTotal = %d", got)
 	}
+}
+
+// The process runs with the limit it was given: the start-up log reports
+// the runtime's own value, read back after setting it.
+func TestMemoryLimitApplied(t *testing.T) {
+	p := startGateway(t, 0, "-memory-limit", "48MiB")
+	p.waitLog(regexp.MustCompile(`"msg":"memory limit","bytes":50331648,"source":"flag"`))
 }
