@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -113,21 +115,51 @@ func parseSize(s string) (int64, error) {
 	return 0, errSize
 }
 
-// systemMemory is the memory this process may use: the cgroup's limit
-// (v2 memory.max, else v1 memory.limit_in_bytes) when there is one below
-// the physical memory, else the physical memory (/proc/meminfo). 0 when
-// neither can be read.
+// systemMemory is the memory this process may use: the lowest memory
+// limit of its cgroup and the cgroup's ancestors (v2 memory.max, v1
+// memory.limit_in_bytes) when one is below the physical memory, else the
+// physical memory (/proc/meminfo). 0 when neither can be read.
 func systemMemory() (int64, string) {
 	phys := meminfoTotal(readFile("/proc/meminfo"))
-	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		if n, err := strconv.ParseInt(strings.TrimSpace(readFile(f)), 10, 64); err == nil && n > 0 && (phys == 0 || n < phys) {
-			return n, "the cgroup limit (" + f + ")"
+	best, src := phys, "physical memory"
+	for _, f := range cgroupLimitFiles(readFile("/proc/self/cgroup")) {
+		if n, err := strconv.ParseInt(strings.TrimSpace(readFile(f)), 10, 64); err == nil && n > 0 && (best == 0 || n < best) {
+			best, src = n, "the cgroup limit ("+f+")"
 		}
 	}
-	if phys > 0 {
-		return phys, "physical memory"
+	if best == 0 {
+		return 0, ""
 	}
-	return 0, ""
+	return best, src
+}
+
+// cgroupLimitFiles lists the memory-limit files of the cgroups named in
+// the text of /proc/self/cgroup, and of their ancestors up to the root of
+// the mounted hierarchy ("max" and absent files are skipped by the caller).
+func cgroupLimitFiles(procSelfCgroup string) []string {
+	var files []string
+	for line := range strings.SplitSeq(procSelfCgroup, "\n") {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		var dir, file string
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			dir, file = "/sys/fs/cgroup", "memory.max"
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			dir, file = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+		default:
+			continue
+		}
+		for p := path.Clean("/" + parts[2]); ; p = path.Dir(p) {
+			files = append(files, path.Join(dir, p, file))
+			if p == "/" {
+				break
+			}
+		}
+	}
+	return files
 }
 
 // meminfoTotal is MemTotal from the text of /proc/meminfo, in bytes; 0 if

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -58,4 +59,22 @@ func TestMeminfoTotal(t *testing.T) {
 func TestMemoryLimitApplied(t *testing.T) {
 	p := startGateway(t, 0, "-memory-limit", "48MiB")
 	p.waitLog(regexp.MustCompile(`"msg":"memory limit","bytes":50331648,"source":"flag"`))
+}
+
+// The limit files come from the process's own cgroups and their ancestors,
+// in both hierarchies, so that a service's limit (systemd MemoryMax=) is
+// found on a host that does not mount the cgroup as the root.
+func TestCgroupLimitFiles(t *testing.T) {
+	const text = "12:pids:/\n4:memory:/process_api/c6cc\n0::/system.slice/imgate.service\n"
+	want := []string{
+		"/sys/fs/cgroup/memory/process_api/c6cc/memory.limit_in_bytes",
+		"/sys/fs/cgroup/memory/process_api/memory.limit_in_bytes",
+		"/sys/fs/cgroup/memory/memory.limit_in_bytes",
+		"/sys/fs/cgroup/system.slice/imgate.service/memory.max",
+		"/sys/fs/cgroup/system.slice/memory.max",
+		"/sys/fs/cgroup/memory.max",
+	}
+	if got := cgroupLimitFiles(text); !slices.Equal(got, want) {
+		t.Fatalf("cgroupLimitFiles:\n got %q\nwant %q", got, want)
+	}
 }
