@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // sessionHeapBudget is the most Go heap one authenticated idle session may
@@ -34,20 +36,20 @@ func TestSessionHeapBudget(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	tokens := make([]string, n)
 	for i := range tokens {
-		tokens[i] = st.token(t, fmt.Sprintf("u%d", i), "")
+		tokens[i] = testutil.Token(t, st.auth, fmt.Sprintf("u%d", i), "")
 	}
-	c := dial(t, st.url+"?token="+st.token(t, "warmup", ""), nil) // first use of every path
-	c.read()
+	c := testutil.Dial(t, st.url+"?token="+testutil.Token(t, st.auth, "warmup", "")) // first use of every path
+	c.Read()
 	before := serverHeap()
 	for i := range n {
-		c := dial(t, st.url+"?token="+tokens[i], nil)
-		if r := c.read(); r.Code != 200 {
+		c := testutil.Dial(t, st.url+"?token="+tokens[i])
+		if r := c.Read(); r.Code != 200 {
 			t.Fatalf("session %d: first frame %+v", i, r)
 		}
 	}
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if got := st.hub.SessionCount(); got != n+1 {
-			return errorf("hub has %d sessions, want %d", got, n+1)
+			return fmt.Errorf("hub has %d sessions, want %d", got, n+1)
 		}
 		return nil
 	})
