@@ -209,7 +209,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c.state = stateClosed
 	c.closed.Store(true)
 	c.loop.remove(c)
-	c.frag = nil
+	c.dropFragments()
 	if c.tls != nil {
 		c.tls.onClose()
 	}

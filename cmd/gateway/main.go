@@ -53,6 +53,9 @@ func run(args []string) int {
 	}
 	log := newLogger(&o)
 	slog.SetDefault(log)
+	if !o.check {
+		o.mem.apply(log)
+	}
 	app, err := build(&o, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -29,6 +29,7 @@ type options struct {
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
 	store                      storeOptions   // -refresh-store: see store.go
 	inbox                      inboxOptions   // -inbox-store and friends: see inbox.go
+	mem                        memoryOptions  // -memory-limit: see memlimit.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -69,6 +70,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.tls.bind(fs)
 	o.storeFlags(fs)
 	o.inbox.bind(fs)
+	o.mem.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -107,6 +109,9 @@ func (o *options) parse(args []string, w io.Writer) error {
 		return fmt.Errorf("-log-format must be text or json, got %q", o.logFormat)
 	}
 	if err := o.prod.check(); err != nil {
+		return err
+	}
+	if err := o.mem.check(); err != nil {
 		return err
 	}
 	if o.wsPath != "" && (o.wsPath[0] != '/' || strings.ContainsAny(o.wsPath, "?# ")) {
