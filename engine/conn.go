@@ -31,6 +31,9 @@ type Conn struct {
 	state connState
 	// upgraded is set once OnOpen has run, so that OnClose runs too.
 	upgraded bool
+	// pmd is the permessage-deflate state (pmdOn, pmdFrag, pmdBits; see
+	// deflate.go): one byte in what was padding, set at the upgrade.
+	pmd byte
 	// tls is the TLS session of a connection from the TLS listener, nil
 	// for a plain one.
 	tls *tlsConn

@@ -51,7 +51,7 @@ func (c *Conn) handshake(buf []byte) int {
 		c.reject(resp)
 		return 0
 	}
-	c.state, c.upgraded, c.deadline = stateOpen, true, 0
+	c.state, c.upgraded, c.deadline, c.pmd = stateOpen, true, 0, up.pmd
 	c.lastRead, c.lastPing = c.srv.now(), c.srv.now()
 	c.srv.stats.Upgrades.Add(1)
 	c.srv.stats.Upgraded.Add(1)
@@ -145,7 +145,7 @@ func (c *Conn) skipFrame(h header, buf []byte, off int) int {
 // returns a close code and reason, or 0.
 func (c *Conn) check(h header) (uint16, string) {
 	switch {
-	case h.rsv != 0:
+	case h.rsv != 0 && !c.deflated(h):
 		return CloseProtocolError, "reserved bits set"
 	case !h.op.known():
 		return CloseProtocolError, "unknown opcode"
@@ -181,6 +181,7 @@ type TooBigHandler interface {
 // already queued. Loop only.
 func (c *Conn) fail(code uint16, reason string) {
 	c.frag, c.fragOp = nil, 0
+	c.pmd &^= pmdFrag
 	c.closeAfterFlush(code, reason)
 }
 
@@ -203,7 +204,14 @@ func (c *Conn) handleFrame(h header, p []byte) {
 	case OpText, OpBinary:
 		if !h.fin {
 			c.fragOp, c.fragValid = h.op, 0
+			if h.rsv != 0 {
+				c.pmd |= pmdFrag
+			}
 			c.appendFragment(p)
+			return
+		}
+		if h.rsv != 0 {
+			c.inflated(h.op, p)
 			return
 		}
 		if h.op == OpText && !utf8.Valid(p) {
@@ -223,7 +231,7 @@ func (c *Conn) handleFrame(h header, p []byte) {
 // checks its text so far.
 func (c *Conn) appendFragment(p []byte) {
 	c.frag = append(c.frag, p...)
-	if c.fragOp != OpText {
+	if c.fragOp != OpText || c.pmd&pmdFrag != 0 {
 		return
 	}
 	n, ok := validUTF8Prefix(c.frag[c.fragValid:])
@@ -237,6 +245,11 @@ func (c *Conn) appendFragment(p []byte) {
 func (c *Conn) finishMessage() {
 	op, msg := c.fragOp, c.frag
 	c.frag, c.fragOp = nil, 0
+	if c.pmd&pmdFrag != 0 {
+		c.pmd &^= pmdFrag
+		c.inflated(op, msg)
+		return
+	}
 	if op == OpText && c.fragValid != len(msg) {
 		c.fail(CloseInvalidData, "invalid UTF-8")
 		return

@@ -230,6 +230,9 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 	if l == nil {
 		l = &loop{srv: s, gl: gl, up: newUpgrader()}
 		l.stats.Index, l.up.origins = len(s.loops), s.adm.origins
+		if s.opts.Compression {
+			l.up.u.Negotiate = l.up.negotiate
+		}
 		s.loops[gl] = l
 	}
 	return l

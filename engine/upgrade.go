@@ -19,6 +19,7 @@ type upgrader struct {
 	queryToken, headerToken, protoToken []byte
 	scratch                             []byte      // percent-decoding space
 	origins                             *originList // nil: any Origin
+	pmd                                 byte        // Conn.pmd negotiated by this upgrade
 }
 
 func newUpgrader() *upgrader {
@@ -59,6 +60,7 @@ func (up *upgrader) reset() {
 	up.req = Request{}
 	up.queryToken, up.headerToken, up.protoToken = nil, nil, nil
 	up.scratch = up.scratch[:0]
+	up.pmd = 0
 }
 
 func (up *upgrader) pickToken() {
