@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/hub"
 )
 
@@ -33,8 +34,9 @@ type member struct {
 	kicked atomic.Bool // a 3003 has been sent and the connection is closing
 }
 
-// Send implements hub.Sender. Any goroutine.
-func (m *member) Send(frame []byte) bool { return m.conn.Send(frame) }
+// Send implements hub.Sender: the connection picks the plain or the
+// compressed variant. Any goroutine.
+func (m *member) Send(frame *wsframe.Frame) bool { return m.conn.SendFrame(frame) }
 
 // memberOf returns the gateway member behind a hub member.
 func memberOf(hm *hub.Member) *member { return hm.Conn.(*member) }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 // gateSender blocks its first Send until open is closed, so that ops pile
@@ -16,7 +18,7 @@ type gateSender struct {
 	once    sync.Once
 }
 
-func (g *gateSender) Send([]byte) bool {
+func (g *gateSender) Send(*wsframe.Frame) bool {
 	first := false
 	g.once.Do(func() { first = true })
 	if first {

@@ -32,6 +32,8 @@ type options struct {
 	jwtKeys, adminKey     string
 	loginPolicy           string
 	maxSessionsPerUser    int
+
+	compression compressionOptions // -compression: see compression.go
 }
 
 // flagSet binds the flags onto o. The usage text reads like a man page.
@@ -62,6 +64,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.cluster.bind(fs)
 	o.tls.bind(fs)
 	o.storeFlags(fs)
+	o.compression.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
