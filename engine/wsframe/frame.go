@@ -36,6 +36,9 @@ func New(plain []byte) *Frame {
 // Plain returns the uncompressed frame. Any goroutine.
 func (f *Frame) Plain() []byte { return f.plain }
 
+// PlainHeaderLen is the length of the plain frame's header. Any goroutine.
+func (f *Frame) PlainHeaderLen() int { return int(f.hdr) }
+
 // PayloadLen is the length of the uncompressed payload. Any goroutine.
 func (f *Frame) PayloadLen() int { return len(f.plain) - int(f.hdr) }
 
