@@ -2,7 +2,7 @@ package engine
 
 import (
 	"bytes"
-	"compress/flate"
+	"github.com/klauspost/compress/flate"
 	"io"
 
 	"github.com/gobwas/httphead"

@@ -2,8 +2,8 @@ package wsframe
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
+	"github.com/klauspost/compress/flate"
 	"sync"
 	"sync/atomic"
 )
