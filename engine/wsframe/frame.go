@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"github.com/klauspost/compress/flate"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -108,11 +109,29 @@ type appender struct{ b []byte }
 
 func (a *appender) Write(p []byte) (int, error) { a.b = append(a.b, p...); return len(p), nil }
 
-var compressors = sync.Pool{New: func() any {
+// compressors is a free list of compressors. Not a sync.Pool: a flate
+// writer is about 480 KB, and a pool emptied by every GC cycle made the
+// chat benchmark re-allocate them under load. At most cap(compressors)
+// stay allocated (a few MB); a goroutine that finds none makes one.
+var compressors = make(chan *compressor, 2*runtime.GOMAXPROCS(0))
+
+func getCompressor() *compressor {
+	select {
+	case c := <-compressors:
+		return c
+	default:
+	}
 	c := &compressor{}
 	c.w, _ = flate.NewWriter(&c.dst, Level)
 	return c
-}}
+}
+
+func putCompressor(c *compressor) {
+	select {
+	case compressors <- c:
+	default: // enough kept
+	}
+}
 
 // tail is the empty stored block a sync flush ends with; RFC 7692 §7.2.1
 // has the sender drop it.
@@ -120,16 +139,16 @@ var tail = []byte{0, 0, 0xff, 0xff}
 
 // Compress appends p compressed as one permessage-deflate message with no
 // context takeover (a fresh window, flushed, the trailing 00 00 ff ff
-// removed) to dst. Any goroutine: the compressor comes from a pool.
+// removed) to dst. Any goroutine: the compressor comes from a free list.
 func Compress(dst, p []byte) []byte {
-	c := compressors.Get().(*compressor)
+	c := getCompressor()
 	c.dst.b = dst
 	c.w.Reset(&c.dst)
 	_, _ = c.w.Write(p) // an appender does not fail
 	_ = c.w.Flush()
 	out := c.dst.b
 	c.dst.b = nil
-	compressors.Put(c)
+	putCompressor(c)
 	return bytes.TrimSuffix(out, tail)
 }
 
