@@ -1,7 +1,7 @@
 package bench
 
 import (
-	"compress/flate"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/imgate/gateway/engine/wsframe"
+	"github.com/klauspost/compress/flate"
 )
 
 // permessage-deflate on the client side (Config.Compression).
@@ -40,44 +41,21 @@ func appendDeflated(dst []byte, op ws.OpCode, payload []byte) []byte {
 // inflater inflates the server's compressed messages of one connection. It
 // is owned by the connection's goroutine.
 type inflater struct {
-	src zsource
+	zin []byte       // the message and zend
+	src bytes.Reader // over zin (the flate reader's fast path)
 	fr  io.ReadCloser
 	out []byte
 }
 
-// zsource reads a message, then the 00 00 ff ff RFC 7692 has the receiver
-// append and an empty final block (so the flate reader ends with EOF). It
-// is an io.ByteReader, so flate does not wrap it in a bufio.Reader.
-type zsource struct{ p, tail []byte }
-
+// zend is the 00 00 ff ff RFC 7692 has the receiver append, then an empty
+// final block, so that the flate reader ends with EOF.
 var zend = []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}
-
-func (s *zsource) Read(b []byte) (int, error) {
-	if len(s.p) == 0 {
-		if s.p, s.tail = s.tail, nil; len(s.p) == 0 {
-			return 0, io.EOF
-		}
-	}
-	n := copy(b, s.p)
-	s.p = s.p[n:]
-	return n, nil
-}
-
-func (s *zsource) ReadByte() (byte, error) {
-	if len(s.p) == 0 {
-		if s.p, s.tail = s.tail, nil; len(s.p) == 0 {
-			return 0, io.EOF
-		}
-	}
-	b := s.p[0]
-	s.p = s.p[1:]
-	return b, nil
-}
 
 // inflate returns p inflated, valid until the next call; more than max
 // bytes is ErrFrameTooLarge, a corrupt stream ErrProtocol.
 func (in *inflater) inflate(p []byte, max int) ([]byte, error) {
-	in.src = zsource{p: p, tail: zend}
+	in.zin = append(append(in.zin[:0], p...), zend...)
+	in.src.Reset(in.zin)
 	if in.fr == nil {
 		in.fr = flate.NewReader(&in.src)
 	} else if err := in.fr.(flate.Resetter).Reset(&in.src, nil); err != nil {

@@ -102,45 +102,16 @@ func (c *Conn) variant(f *wsframe.Frame) []byte {
 // inflater decompresses messages on one loop; the loop's connections share
 // it. Loop only.
 type inflater struct {
-	src  deflateSource
-	fr   io.ReadCloser // a compress/flate reader, reset per message
-	out  []byte        // the last inflated message; reused
-	grow int           // first capacity of out
+	zin []byte        // the message's compressed bytes and deflateEnd
+	src bytes.Reader  // over zin: the flate reader's fastest input
+	fr  io.ReadCloser // a flate reader, reset per message
+	out []byte        // the last inflated message; reused
 }
 
-// deflateSource reads a message's compressed bytes, then the end RFC 7692
-// §7.2.2 has the receiver append (00 00 ff ff) and an empty final block, so
-// that the flate reader ends with io.EOF. It is an io.ByteReader, so the
-// flate reader reads it directly, without a bufio.Reader.
-type deflateSource struct {
-	p, tail []byte
-}
-
+// deflateEnd is what RFC 7692 §7.2.2 has the receiver append to a message
+// (00 00 ff ff), then an empty final block, so that the flate reader ends
+// with io.EOF exactly when the message is complete.
 var deflateEnd = []byte{0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff}
-
-func (s *deflateSource) Read(b []byte) (int, error) {
-	if len(s.p) == 0 {
-		s.p, s.tail = s.tail, nil
-		if len(s.p) == 0 {
-			return 0, io.EOF
-		}
-	}
-	n := copy(b, s.p)
-	s.p = s.p[n:]
-	return n, nil
-}
-
-func (s *deflateSource) ReadByte() (byte, error) {
-	if len(s.p) == 0 {
-		s.p, s.tail = s.tail, nil
-		if len(s.p) == 0 {
-			return 0, io.EOF
-		}
-	}
-	b := s.p[0]
-	s.p = s.p[1:]
-	return b, nil
-}
 
 // inflate decompresses one message into the inflater's buffer, which stays
 // valid until the next call. It stops as soon as the output passes limit
@@ -148,7 +119,8 @@ func (s *deflateSource) ReadByte() (byte, error) {
 // stream with 1007, as it does text that is not UTF-8 (checked as it
 // inflates, so invalid text fails before the rest is inflated).
 func (in *inflater) inflate(p []byte, text bool, limit int) ([]byte, uint16, string) {
-	in.src = deflateSource{p: p, tail: deflateEnd}
+	in.zin = append(append(in.zin[:0], p...), deflateEnd...)
+	in.src.Reset(in.zin)
 	if in.fr == nil {
 		in.fr = flate.NewReader(&in.src)
 	} else {
