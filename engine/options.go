@@ -53,7 +53,7 @@ type Options struct {
 	// takeover both ways when a client offers it (default off).
 	Compression bool
 	// CompressionMinSize is the smallest payload SendFrame sends compressed
-	// (default 256 bytes; smaller ones go plain, which RFC 7692 allows per
+	// (default 128 bytes; smaller ones go plain, which RFC 7692 allows per
 	// message).
 	CompressionMinSize int
 	// TLS, when set, adds a wss:// listener on the same event loops (see
@@ -85,7 +85,7 @@ func (o *Options) withDefaults() (Options, error) {
 		r.MaxMessageSize = 64 << 10
 	}
 	if r.CompressionMinSize <= 0 {
-		r.CompressionMinSize = 256
+		r.CompressionMinSize = 128
 	}
 	if r.WriteQueueBytes <= 0 {
 		r.WriteQueueBytes = 1 << 20

@@ -26,7 +26,7 @@ func main() {
 	flag.IntVar(&o.WriteQueueBytes, "write-queue-bytes", 64<<20, "unsent bytes per connection before close 4008")
 	flag.DurationVar(&o.IdleTimeout, "idle-timeout", 90*time.Second, "close connections silent this long")
 	flag.BoolVar(&o.Compression, "compression", false, "negotiate permessage-deflate (no context takeover) with clients that offer it")
-	flag.IntVar(&o.CompressionMinSize, "compression-min-size", 256, "smallest echo payload in bytes sent compressed")
+	flag.IntVar(&o.CompressionMinSize, "compression-min-size", 128, "smallest echo payload in bytes sent compressed")
 	flag.Parse()
 
 	srv, err := engine.New(echo{}, engine.WithOptions(o))
