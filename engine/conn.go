@@ -31,8 +31,9 @@ type Conn struct {
 	state connState
 	// upgraded is set once OnOpen has run, so that OnClose runs too.
 	upgraded bool
-	// pmd is the permessage-deflate state (pmdOn, pmdFrag, pmdBits; see
-	// deflate.go): one byte in what was padding, set at the upgrade.
+	// pmd is the permessage-deflate state (pmdOn, pmdBits; see deflate.go):
+	// one byte in what was padding, set at the upgrade before OnOpen and
+	// never changed, so any goroutine may read it.
 	pmd byte
 	// tls is the TLS session of a connection from the TLS listener, nil
 	// for a plain one.
@@ -42,6 +43,7 @@ type Conn struct {
 	skip      uint64 // bytes of an abandoned frame still to discard
 	need      int    // inbound bytes the frame being received needs
 	fragOp    OpCode // opcode of the message being reassembled, 0 if none
+	fragZ     bool   // that message is compressed (permessage-deflate); in padding
 	frag      []byte // reassembled fragments
 	fragValid int    // bytes of frag known to be valid UTF-8
 	lastRead  int64  // coarse clock of the last inbound frame

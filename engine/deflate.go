@@ -19,7 +19,6 @@ import (
 // Bits of Conn.pmd.
 const (
 	pmdOn   = 0x80 // the extension was negotiated
-	pmdFrag = 0x40 // the message being reassembled is compressed
 	pmdBits = 0x0F // server_max_window_bits the client asked for; 0: 15
 )
 

@@ -127,11 +127,16 @@ func TestInflateUTF8FailFast(t *testing.T) {
 }
 
 // The negotiated state costs no memory: Conn.pmd shares the word of
-// slot, state and upgraded, which had three bytes of padding.
+// slot, state and upgraded, which had three bytes of padding, and fragZ
+// the word of fragOp, which had seven.
 func TestDeflateStateInPadding(t *testing.T) {
 	var c Conn
 	if unsafe.Offsetof(c.pmd)/8 != unsafe.Offsetof(c.slot)/8 || unsafe.Offsetof(c.tls) != unsafe.Offsetof(c.slot)+8 {
 		t.Fatalf("Conn.pmd at %d, slot at %d, tls at %d: pmd no longer sits in padding",
 			unsafe.Offsetof(c.pmd), unsafe.Offsetof(c.slot), unsafe.Offsetof(c.tls))
+	}
+	if unsafe.Offsetof(c.fragZ)/8 != unsafe.Offsetof(c.fragOp)/8 || unsafe.Offsetof(c.frag) != unsafe.Offsetof(c.fragOp)+8 {
+		t.Fatalf("Conn.fragZ at %d, fragOp at %d, frag at %d: fragZ no longer sits in padding",
+			unsafe.Offsetof(c.fragZ), unsafe.Offsetof(c.fragOp), unsafe.Offsetof(c.frag))
 	}
 }

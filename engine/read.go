@@ -181,7 +181,7 @@ type TooBigHandler interface {
 // already queued. Loop only.
 func (c *Conn) fail(code uint16, reason string) {
 	c.frag, c.fragOp = nil, 0
-	c.pmd &^= pmdFrag
+	c.fragZ = false
 	c.closeAfterFlush(code, reason)
 }
 
@@ -205,7 +205,7 @@ func (c *Conn) handleFrame(h header, p []byte) {
 		if !h.fin {
 			c.fragOp, c.fragValid = h.op, 0
 			if h.rsv != 0 {
-				c.pmd |= pmdFrag
+				c.fragZ = true
 			}
 			c.appendFragment(p)
 			return
@@ -231,7 +231,7 @@ func (c *Conn) handleFrame(h header, p []byte) {
 // checks its text so far.
 func (c *Conn) appendFragment(p []byte) {
 	c.frag = append(c.frag, p...)
-	if c.fragOp != OpText || c.pmd&pmdFrag != 0 {
+	if c.fragOp != OpText || c.fragZ {
 		return
 	}
 	n, ok := validUTF8Prefix(c.frag[c.fragValid:])
@@ -245,8 +245,8 @@ func (c *Conn) appendFragment(p []byte) {
 func (c *Conn) finishMessage() {
 	op, msg := c.fragOp, c.frag
 	c.frag, c.fragOp = nil, 0
-	if c.pmd&pmdFrag != 0 {
-		c.pmd &^= pmdFrag
+	if c.fragZ {
+		c.fragZ = false
 		c.inflated(op, msg)
 		return
 	}
