@@ -8,16 +8,20 @@ import (
 	"math/rand/v2"
 
 	"github.com/gobwas/ws"
-	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/klauspost/compress/flate"
 )
 
 // permessage-deflate on the client side (Config.Compression).
 
 // appendDeflated appends one masked client frame carrying payload
-// compressed (RSV1), with no context takeover, to dst.
+// compressed (RSV1), with no context takeover, to dst. (bench compresses
+// with klauspost/compress itself: it imports nothing of the gateway.)
 func appendDeflated(dst []byte, op ws.OpCode, payload []byte) []byte {
-	z := wsframe.Compress(nil, payload)
+	var zb bytes.Buffer
+	// Stateless: no 480 KB writer per connection; no context takeover
+	// needs none. Not final, then the sync flush's 00 00 ff ff removed.
+	_ = flate.StatelessDeflate(&zb, payload, false, nil)
+	z := bytes.TrimSuffix(zb.Bytes(), zend[:4])
 	n := len(z)
 	dst = append(dst, bitFin|bitRsv1|byte(op))
 	switch {
