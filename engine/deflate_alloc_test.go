@@ -30,3 +30,20 @@ func TestAllocsDeflate(t *testing.T) {
 		t.Fatalf("Compress: %v allocs per run", n)
 	}
 }
+
+// An upgrade that negotiates permessage-deflate allocates one more time
+// than a bare one (the bare upgrade makes 1, this one 2).
+func TestAllocsUpgradeDeflate(t *testing.T) {
+	up := newUpgrader()
+	up.u.Negotiate = up.negotiate
+	head := upgradeHead("/", "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+	n := testing.AllocsPerRun(100, func() {
+		if _, ok := up.upgrade(head); !ok || up.pmd == 0 {
+			t.Fatal("upgrade failed or did not negotiate")
+		}
+	})
+	t.Logf("%v allocs", n)
+	if n > 2 {
+		t.Fatalf("upgrade with permessage-deflate: %v allocs per run, budget 2", n)
+	}
+}
