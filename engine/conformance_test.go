@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/engine/wsframe"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The conformance suite: our own equivalent of the Autobahn|Testsuite's
@@ -66,7 +67,7 @@ func (fam confFamily) run(t *testing.T) (passed, total int) {
 			passed++
 		}
 	}
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	return passed, total
 }
 
@@ -190,7 +191,7 @@ func (c *wsClient) expectEnd() {
 	if n > 0 {
 		c.t.Fatalf("%d bytes after the close frame", n)
 	}
-	if err != nil && !isReset(err) {
+	if err != nil && !testutil.IsReset(err) {
 		c.t.Fatalf("waiting for the server to close: %v", err)
 	}
 }
@@ -232,7 +233,7 @@ func (h *confHandler) OnClose(c *Conn, code uint16) {
 func (h *confHandler) waitClose(t testing.TB, dev string) uint16 {
 	t.Helper()
 	var code uint16
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		c, ok := h.codes[dev]

@@ -3,9 +3,9 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"compress/flate"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -14,25 +14,28 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 	"github.com/imgate/gateway/engine/wsframe"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/klauspost/compress/flate"
 )
 
-// dialDeflate connects as user with a token, offering permessage-deflate,
-// and reads the first frame. It returns the client and whether the server
-// accepted the extension.
-func (st *stack) dialDeflate(t *testing.T, user, device string) (*client, bool) {
+// dialDeflate connects as user with a token, offering permessage-deflate
+// (testutil's Dial has no extension option), and reads the first frame. It
+// returns the client and whether the server accepted the extension.
+func (st *stack) dialDeflate(t *testing.T, user, device string) (*testutil.Client, bool) {
 	t.Helper()
 	offer := wsflate.Parameters{ClientNoContextTakeover: true}.Option()
-	d := ws.Dialer{Timeout: testWait, Extensions: []httphead.Option{offer}}
-	conn, br, hs, err := d.Dial(context.Background(), st.url+"?device_id="+device+"&token="+st.token(t, user, ""))
+	d := ws.Dialer{Timeout: testutil.Wait, Extensions: []httphead.Option{offer}}
+	url := st.url + "?device_id=" + device + "&token=" + testutil.Token(t, st.auth, user, "")
+	conn, br, hs, err := d.Dial(context.Background(), url)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	c := &client{t: t, conn: conn, rd: br}
+	t.Cleanup(func() { _ = conn.Close() })
 	if br == nil {
-		c.rd = bufio.NewReader(conn)
+		br = bufio.NewReader(conn)
 	}
-	if r := c.read(); r.Code != 200 {
+	c := &testutil.Client{T: t, Conn: conn, Rd: br}
+	if r := c.Read(); r.Code != 200 {
 		t.Fatalf("first frame: %+v", r)
 	}
 	return c, len(hs.Extensions) == 1
@@ -40,33 +43,30 @@ func (st *stack) dialDeflate(t *testing.T, user, device string) (*client, bool) 
 
 // readMaybeDeflated reads the next data frame, inflating it if it has RSV1,
 // and reports whether it had.
-func (c *client) readMaybeDeflated() (reply, bool) {
-	c.t.Helper()
-	h, err := ws.ReadHeader(c.rd)
+func readMaybeDeflated(t *testing.T, c *testutil.Client) (reply, bool) {
+	t.Helper()
+	h, p, err := c.TryReadFrame()
 	if err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	p := make([]byte, h.Length)
-	if _, err := io.ReadFull(c.rd, p); err != nil {
-		c.t.Fatalf("read: %v", err)
+		t.Fatalf("read: %v", err)
 	}
 	compressed := h.Rsv == ws.Rsv(true, false, false)
 	if compressed {
 		r := flate.NewReader(io.MultiReader(bytes.NewReader(p), strings.NewReader("\x00\x00\xff\xff\x01\x00\x00\xff\xff")))
 		if p, err = io.ReadAll(r); err != nil {
-			c.t.Fatalf("inflate: %v", err)
+			t.Fatalf("inflate: %v", err)
 		}
 	}
 	var r reply
 	if err := json.Unmarshal(p, &r); err != nil {
-		c.t.Fatalf("bad json %q: %v", p, err)
+		t.Fatalf("bad json %q: %v", p, err)
 	}
 	return r, compressed
 }
 
 // A MESSAGE to a user's several sessions is compressed once and shared:
 // the sessions that negotiated permessage-deflate get the same compressed
-// frame, the other one the plain frame, and a short MESSAGE goes plain.
+// frame, the other one the plain frame, and a MESSAGE under
+// -compression-min-size goes plain.
 func TestMessageCompressedOncePerFanout(t *testing.T) {
 	o := defaultStackOptions()
 	o.engine.Compression, o.engine.CompressionMinSize = true, 400
@@ -78,18 +78,18 @@ func TestMessageCompressedOncePerFanout(t *testing.T) {
 		t.Fatal("permessage-deflate not negotiated")
 	}
 	bob := st.connectAs(t, "bob", "b1")
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testutil.Wait, func() error {
 		if n := st.hub.SessionCount(); n != 4 {
-			return errorf("%d sessions in the hub", n)
+			return fmt.Errorf("%d sessions in the hub", n)
 		}
 		return nil
 	})
 	text := strings.Repeat("see you at the usual place at eight, and bring the book; ", 10)
 	before := wsframe.Compressions()
-	bob.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "alice", "content": text}})
-	for i, c := range []*client{z1, z2, plain} {
-		r, compressed := c.readMaybeDeflated()
-		if r.CmdID != 3001 || r.body(t)["content"] != text {
+	bob.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "alice", "content": text}})
+	for i, c := range []*testutil.Client{z1, z2, plain} {
+		r, compressed := readMaybeDeflated(t, c)
+		if r.CmdID != 3001 || r.BodyMap(t)["content"] != text {
 			t.Fatalf("session %d: %+v", i, r)
 		}
 		if want := c != plain; compressed != want {
@@ -99,8 +99,8 @@ func TestMessageCompressedOncePerFanout(t *testing.T) {
 	if n := wsframe.Compressions() - before; n != 1 {
 		t.Fatalf("%d compressions for one MESSAGE to two compressing sessions, want 1", n)
 	}
-	bob.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "alice", "content": "hi"}})
-	if r, compressed := z1.readMaybeDeflated(); compressed || r.body(t)["content"] != "hi" {
+	bob.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "alice", "content": "hi"}})
+	if r, compressed := readMaybeDeflated(t, z1); compressed || r.BodyMap(t)["content"] != "hi" {
 		t.Fatalf("a short MESSAGE: compressed %v, %+v", compressed, r)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,12 +15,14 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // drainClient is one of the drain test's clients: a reader goroutine
 // records what the server sends until the close.
 type drainClient struct {
-	c    *client
+	c    *testutil.Client
 	user string
 	done chan struct{}
 
@@ -41,12 +44,12 @@ type ack struct {
 func (d *drainClient) read() {
 	defer close(d.done)
 	for {
-		r, err := d.c.tryRead()
+		r, err := d.c.TryRead()
 		if err != nil {
-			var ce closeError
+			var ce testutil.CloseError
 			if errors.As(err, &ce) {
 				d.mu.Lock()
-				d.code = ce.code
+				d.code = ce.Code
 				d.mu.Unlock()
 			}
 			return
@@ -84,8 +87,8 @@ func (d *drainClient) send(seq int64, to string) bool {
 	d.to[seq] = to
 	d.mu.Unlock()
 	b := fmt.Appendf(nil, `{"cmd_id":2001,"seq":%d,"body":{"to_uid":%q,"content":"m%d"}}`, seq, to, seq)
-	_ = d.c.conn.SetWriteDeadline(time.Now().Add(testWait))
-	return wsutil.WriteClientMessage(d.c.conn, ws.OpText, b) == nil
+	_ = d.c.Conn.SetWriteDeadline(time.Now().Add(testWait))
+	return wsutil.WriteClientMessage(d.c.Conn, ws.OpText, b) == nil
 }
 
 func (d *drainClient) ackCount() int {
@@ -125,7 +128,7 @@ func TestDrain1000(t *testing.T) {
 			}
 		}
 	}
-	eventually(t, 4*testWait, func() error {
+	testutil.Eventually(t, 4*testWait, func() error {
 		for i, d := range clients {
 			if k := d.ackCount(); k != 2 {
 				return fmt.Errorf("client %d has %d acks", i, k)
@@ -158,13 +161,13 @@ func TestDrain1000(t *testing.T) {
 	go func() {
 		result <- st.gw.Drain(context.Background(), st.srv, DrainConfig{Rate: rate, Timeout: 4 * testWait, RetryAfter: retry})
 	}()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if !st.srv.Draining() {
 			return errors.New("not draining yet")
 		}
 		return nil
 	})
-	if status, _ := get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
+	if status, _ := testutil.Get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz %d while draining, want 503", status)
 	}
 	if status := upgradeStatus(t, st.srv.Addr().String()); status != http.StatusServiceUnavailable {
@@ -252,7 +255,7 @@ func upgradeStatus(t *testing.T, addr string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufioReader(nc), nil)
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
 	if err != nil {
 		t.Fatalf("read response: %v", err)
 	}
