@@ -15,6 +15,9 @@ type loop struct {
 	up    *upgrader
 	stats LoopStats
 	tls   tlsScratch
+	// pending are the connections Conn.Queue touched that the current
+	// task flushes when it returns (see looptask.go).
+	pending []*Conn
 }
 
 func (l *loop) add(c *Conn) {

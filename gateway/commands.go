@@ -39,7 +39,7 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		return g.login(s, env)
 	case protocol.CmdRefresh:
 		return g.refresh(s, env)
-	case protocol.CmdLogout, protocol.CmdSend:
+	case protocol.CmdLogout, protocol.CmdSend, protocol.CmdJoin, protocol.CmdLeave, protocol.CmdPublish:
 	default:
 		if !g.backendCommand(env.CmdID) {
 			return protocol.UnknownCommand(env.CmdID)
@@ -55,6 +55,9 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		g.logout(s)
 		s.conn.Write(logoutFrame(env))
 		return nil
+	}
+	if roomCmd(env.CmdID) {
+		return g.roomCommand(s, env)
 	}
 	if env.CmdID != protocol.CmdSend {
 		return g.forward(s, env)

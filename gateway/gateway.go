@@ -38,6 +38,8 @@ type Config struct {
 	// MaxSessionsPerUser hold across nodes (see registry.go); nil: each
 	// node applies them to its own sessions.
 	Registry SessionRegistry
+	// Rooms configures rooms (rooms.go).
+	Rooms RoomsConfig
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -57,6 +59,7 @@ type Gateway struct {
 	adminKey     [32]byte // SHA-256 of Config.AdminKey
 	adminOn      bool     // Config.AdminKey was set
 	remote       remoteStats
+	rooms        rooms
 }
 
 var (
@@ -94,6 +97,7 @@ func New(cfg Config) (*Gateway, error) {
 	g.ctl, _ = cfg.Cluster.(Controller)
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
+	g.rooms.init(cfg.Rooms)
 	return g, nil
 }
 
@@ -103,6 +107,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform,
 		deviceBound: req.DeviceID != ""}
 	c.SetContext(s)
+	g.rooms.loopOf(c) // broadcasts reach every loop with connections
 	g.logOpen(s, req)
 	if req.Token == "" {
 		c.Write(firstFrameAnonymous(s.id))
@@ -120,7 +125,8 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
-	g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
+	g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt,
+		rooms: claims.Rooms})
 	c.Write(firstFrameAuthenticated(s.id, claims.UserID, s.expiresAt))
 }
 
@@ -133,6 +139,7 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 		return
 	}
 	g.logClose(s, code)
+	g.leaveAllRooms(s)
 	if s.member != nil {
 		g.leave(s.member)
 		s.member = nil
@@ -149,6 +156,7 @@ type grant struct {
 	userID    string
 	family    string    // refresh-token family; "" for tokens without "fid"
 	expiresAt time.Time // the access token's exp
+	rooms     []string  // the token's rooms claim
 }
 
 // authenticate makes s a session of gr.userID: it joins the hub (a new
@@ -157,6 +165,10 @@ type grant struct {
 func (g *Gateway) authenticate(s *session, gr grant) {
 	s.expiresAt = gr.expiresAt.Unix()
 	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
+	if s.member != nil && s.member.UserID != gr.userID {
+		g.leaveAllRooms(s) // rooms belong to the session of one user
+	}
+	g.joinClaim(s, gr.rooms)
 	if m := s.member; m != nil && m.UserID == gr.userID && m.family == gr.family {
 		return
 	}
@@ -177,6 +189,7 @@ func (g *Gateway) unauthenticate(s *session) {
 		return
 	}
 	g.leave(s.member)
+	g.leaveAllRooms(s)
 	s.member, s.expiresAt = nil, 0
 	s.conn.SetTimer(time.Time{})
 	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)

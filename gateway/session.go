@@ -21,6 +21,7 @@ type session struct {
 	busy        bool      // a LOGIN or REFRESH is with the auth workers
 	deviceBound bool      // deviceID came with the upgrade: logins bind tokens to it
 	rate        msgBucket // the message rate limit's bucket
+	rooms       *roomSet  // the session's rooms; nil until it has one (rooms_loop.go)
 }
 
 // member is a session's entry in the hub: the hub.Member plus what kicks

@@ -25,6 +25,7 @@ type options struct {
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
 	store                      storeOptions   // -refresh-store: see store.go
+	rooms                      roomsOptions   // -rooms-open and friends: see rooms.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -62,6 +63,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.cluster.bind(fs)
 	o.tls.bind(fs)
 	o.storeFlags(fs)
+	o.rooms.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/imgate/gateway/gateway"
+)
+
+// roomsOptions are the room flags (PROTOCOL.md §7).
+type roomsOptions struct {
+	open     patternFlag
+	readOnly patternFlag
+	max      int
+}
+
+// patternFlag is a comma-separated pattern list that remembers whether it
+// was given.
+type patternFlag struct {
+	v   string
+	set bool
+}
+
+func (p *patternFlag) String() string     { return p.v }
+func (p *patternFlag) Set(v string) error { p.v, p.set = v, true; return nil }
+
+func (r *roomsOptions) bind(fs *flag.FlagSet) {
+	fs.Var(&r.open, "rooms-open", "comma-separated room patterns any authenticated session may JOIN; * matches any run of characters (live:*,lobby); -demo makes it * unless given")
+	fs.Var(&r.readOnly, "rooms-readonly", "comma-separated room patterns only backends publish to (clients get 403 on PUBLISH)")
+	fs.IntVar(&r.max, "max-rooms-per-session", 64, "rooms one session may be in; past it JOIN gets 400")
+}
+
+// config returns the gateway's rooms configuration; demo opens every room
+// unless -rooms-open was given.
+func (r *roomsOptions) config(demo bool) (gateway.RoomsConfig, error) {
+	if r.max <= 0 {
+		return gateway.RoomsConfig{}, fmt.Errorf("-max-rooms-per-session must be positive, not %d", r.max)
+	}
+	open := r.open.v
+	if demo && !r.open.set {
+		open = "*"
+	}
+	return gateway.RoomsConfig{Open: gateway.ParsePatterns(open),
+		ReadOnly: gateway.ParsePatterns(r.readOnly.v), MaxPerSession: r.max}, nil
+}
