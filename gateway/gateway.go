@@ -98,6 +98,9 @@ func New(cfg Config) (*Gateway, error) {
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
 	g.rooms.init(cfg.Rooms)
+	if rb := g.roomBus(); rb != nil {
+		g.rooms.onInterest = rb.RoomInterest
+	}
 	return g, nil
 }
 

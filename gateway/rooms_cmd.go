@@ -225,21 +225,18 @@ func roomPayloadFrame(m *protocol.RoomMessage) (payload, frame []byte) {
 	return payload, engine.FinishFrame(b, engine.OpText)
 }
 
-func broadcastFrame(msgID string, content []byte, ts int64) []byte {
+// broadcastPayloadFrame encodes a 3102 push once, as roomPayloadFrame.
+func broadcastPayloadFrame(msgID string, content []byte, ts int64) (payload, frame []byte) {
 	b := engine.NewFrameBuffer(96 + len(content))
-	return engine.FinishFrame(protocol.AppendBroadcastPush(b, msgID, content, ts), engine.OpText)
+	b = protocol.AppendBroadcastPush(b, msgID, content, ts)
+	payload = b[engine.HeaderRoom:]
+	return payload, engine.FinishFrame(b, engine.OpText)
 }
 
 func roomReplyFrame(ref protocol.Ref, room string) []byte {
 	b := protocol.AppendResponseHead(engine.NewFrameBuffer(64+len(room)), ref, protocol.CodeOK)
 	b = protocol.AppendRoomBody(b, room)
 	return engine.FinishFrame(protocol.AppendResponseTail(b, ""), engine.OpText)
-}
-
-// publishRemote hands a room message's payload to the other nodes; it
-// reports whether the bus took it (false on a single node).
-func (g *Gateway) publishRemote(room string, payload []byte) bool {
-	return false
 }
 
 // roomCmd reports whether cmdID is JOIN, LEAVE or PUBLISH.
