@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 )
 
 // TestRoomJoinLeaveChurn: one session joins and leaves thousands of rooms;
