@@ -134,6 +134,7 @@ type nodeOptions struct {
 	policy      gateway.Policy
 	maxSessions int
 	registry    bool // a session registry on JetStream (login policy across nodes)
+	rooms       gateway.RoomsConfig
 }
 
 func startNode(t testing.TB, natsURL, name string) *node {
@@ -152,7 +153,8 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	relay := &relay{}
-	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
+	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control,
+		Room: relay.room, Broadcast: relay.broadcast}); err != nil {
 		t.Fatal(err)
 	}
 	var store auth.RefreshStore
@@ -182,7 +184,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	n.gw, err = gateway.New(gateway.Config{Auth: n.auth, Hub: n.hub, Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry})
+		LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry, Rooms: o.rooms})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,6 +233,18 @@ func (r *relay) push(user string, payload []byte) {
 func (r *relay) control(user, kind, origin string, data []byte) {
 	if g := r.gw.Load(); g != nil {
 		g.Control(user, kind, origin, data)
+	}
+}
+
+func (r *relay) room(room string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRoom(room, payload)
+	}
+}
+
+func (r *relay) broadcast(payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushBroadcast(payload)
 	}
 }
 
