@@ -30,7 +30,8 @@ type conn struct {
 
 	closing atomic.Bool // set when the run closes the connection on purpose
 	pings   *atomic.Int64
-	chat    *chatConn // Chat's state; set before the body runs
+	chat    *chatConn   // Chat's state; set before the body runs
+	room    *roomMember // Room's state; set before the body runs
 }
 
 // newConn wraps an upgraded connection. br holds bytes the server sent right

@@ -96,7 +96,11 @@ func (k *connector) prepare(i, n int) (ws.Dialer, string, error) {
 	d := ws.Dialer{Timeout: k.cfg.Timeout, TLSConfig: k.tls}
 	var q []string
 	if k.cfg.Auth == AuthQuery || k.cfg.Auth == AuthHeader || k.cfg.Auth == AuthSubprotocol {
-		tok, err := mintToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL)
+		var rooms []string
+		if k.cfg.Rooms > 0 {
+			rooms = []string{RoomName(k.cfg.FirstConn+i, k.cfg.Rooms)}
+		}
+		tok, err := mintRoomToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL, rooms)
 		if err != nil {
 			return d, "", err
 		}
