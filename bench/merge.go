@@ -183,6 +183,8 @@ func mergedMessages(r *Report) int64 {
 		return r.Echo.Messages
 	case r.Chat != nil:
 		return r.Chat.Delivered
+	case r.Room != nil:
+		return r.Room.Delivered
 	}
 	return 0
 }

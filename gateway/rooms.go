@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/imgate/gateway/engine"
 )
@@ -33,6 +34,11 @@ type RoomsConfig struct {
 	// MaxPerSession caps the rooms of one session (default 64):
 	// -max-rooms-per-session.
 	MaxPerSession int
+	// Coalesce, when positive, is how long a loop waits after the first
+	// room message of a batch before it delivers the batch, so that at
+	// high rates several messages share one write per connection
+	// (-fanout-coalesce; default 0: deliver at once).
+	Coalesce time.Duration
 }
 
 // ParsePatterns splits a comma-separated flag value into patterns,
@@ -122,7 +128,7 @@ func (r *rooms) loopOf(c *engine.Conn) *loopRooms {
 	}
 	grown := make([]*loopRooms, max(len(all), i+1))
 	copy(grown, all)
-	lr := newLoopRooms(c.LoopRef())
+	lr := newLoopRooms(c.LoopRef(), r.cfg.Coalesce)
 	grown[i] = lr
 	r.loops.Store(&grown)
 	return lr

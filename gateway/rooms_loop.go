@@ -3,6 +3,7 @@ package gateway
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/imgate/gateway/engine"
 )
@@ -16,6 +17,10 @@ type loopRooms struct {
 	rooms   map[string]*loopRoom
 	drainFn func()
 	spare   []roomJob
+	// timer, with a coalescing window, schedules the drain when the
+	// window ends; nil without one.
+	timer  *time.Timer
+	window time.Duration
 
 	mu        sync.Mutex
 	queue     []roomJob
@@ -78,9 +83,13 @@ func (p *pubResult) add(n int) {
 	}
 }
 
-func newLoopRooms(ref engine.LoopRef) *loopRooms {
-	lr := &loopRooms{ref: ref, idx: ref.Index(), rooms: make(map[string]*loopRoom)}
+func newLoopRooms(ref engine.LoopRef, window time.Duration) *loopRooms {
+	lr := &loopRooms{ref: ref, idx: ref.Index(), rooms: make(map[string]*loopRoom), window: window}
 	lr.drainFn = lr.drain
+	if window > 0 {
+		lr.timer = time.AfterFunc(time.Hour, func() { lr.ref.Execute(lr.drainFn) })
+		lr.timer.Stop()
+	}
 	return lr
 }
 
@@ -100,7 +109,11 @@ func (lr *loopRooms) push(j roomJob) {
 	schedule := !lr.scheduled
 	lr.scheduled = true
 	lr.mu.Unlock()
-	if schedule {
+	switch {
+	case !schedule:
+	case lr.timer != nil:
+		lr.timer.Reset(lr.window) // one pending drain: the timer is idle
+	default:
 		lr.ref.Execute(lr.drainFn)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 )
 
 var openLive = RoomsConfig{Open: []string{"live:*", "lobby"}, ReadOnly: []string{"news:*"}, MaxPerSession: 3}
@@ -141,8 +142,17 @@ func TestRoomClaim(t *testing.T) {
 // TestRoomOrderEveryLoop: one publisher, members on every loop; every
 // member gets every message once, in the order published.
 func TestRoomOrderEveryLoop(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		coalesce time.Duration
+	}{{"at once", 0}, {"coalesced", 5 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) { testRoomOrder(t, tc.coalesce) })
+	}
+}
+
+func testRoomOrder(t *testing.T, coalesce time.Duration) {
 	const loops, members, msgs = 4, 16, 300
-	st := roomStack(t, loops, RoomsConfig{Open: []string{"*"}})
+	st := roomStack(t, loops, RoomsConfig{Open: []string{"*"}, Coalesce: coalesce})
 	var cs []*client
 	for i := range members {
 		c := st.connectAs(t, "bob", "m"+strconv.Itoa(i))

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/imgate/gateway/gateway"
 )
@@ -12,6 +13,7 @@ type roomsOptions struct {
 	open     patternFlag
 	readOnly patternFlag
 	max      int
+	coalesce time.Duration
 }
 
 // patternFlag is a comma-separated pattern list that remembers whether it
@@ -28,6 +30,7 @@ func (r *roomsOptions) bind(fs *flag.FlagSet) {
 	fs.Var(&r.open, "rooms-open", "comma-separated room patterns any authenticated session may JOIN; * matches any run of characters (live:*,lobby); -demo makes it * unless given")
 	fs.Var(&r.readOnly, "rooms-readonly", "comma-separated room patterns only backends publish to (clients get 403 on PUBLISH)")
 	fs.IntVar(&r.max, "max-rooms-per-session", 64, "rooms one session may be in; past it JOIN gets 400")
+	fs.DurationVar(&r.coalesce, "fanout-coalesce", 0, "how long an event loop gathers room messages before writing them, so that several share one write per member; 0 writes each batch at once")
 }
 
 // config returns the gateway's rooms configuration; demo opens every room
@@ -40,6 +43,9 @@ func (r *roomsOptions) config(demo bool) (gateway.RoomsConfig, error) {
 	if demo && !r.open.set {
 		open = "*"
 	}
+	if r.coalesce < 0 || r.coalesce > time.Second {
+		return gateway.RoomsConfig{}, fmt.Errorf("-fanout-coalesce must be between 0 and 1s, not %v", r.coalesce)
+	}
 	return gateway.RoomsConfig{Open: gateway.ParsePatterns(open),
-		ReadOnly: gateway.ParsePatterns(r.readOnly.v), MaxPerSession: r.max}, nil
+		ReadOnly: gateway.ParsePatterns(r.readOnly.v), MaxPerSession: r.max, Coalesce: r.coalesce}, nil
 }
