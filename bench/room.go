@@ -63,14 +63,16 @@ func Room(ctx context.Context, cfg Config) (*Report, error) {
 	e.stop()
 	e.senders.Wait()
 	e.r.sync(ctx, StageHeld)
+	drainStart := time.Now()
 	e.drain(ctx)
+	drained := time.Since(drainStart)
 	e.r.markLoad(1)
 	e.r.sync(ctx, StageDrained)
 	e.r.closeAll()
 
 	rep := e.r.report()
 	rep.HoldSeconds = held.Seconds()
-	rep.Room = e.report(held)
+	rep.Room = e.report(held, drained)
 	rep.Server = e.r.serverLoad(rep.Room.Delivered)
 	rep.Client = e.r.clientLoad(rep.Room.Delivered)
 	rep.addLatency(LatencyAck, &e.ack)
@@ -310,12 +312,13 @@ func (e *roomRun) drain(ctx context.Context) {
 }
 
 // report summarizes the counters.
-func (e *roomRun) report(held time.Duration) *RoomReport {
+func (e *roomRun) report(held, drained time.Duration) *RoomReport {
 	rep := &RoomReport{Rooms: e.cfg.Rooms, Publishers: e.cfg.Publishers, Payload: e.cfg.Payload,
 		MsgRate: e.cfg.MsgRate, Published: e.published.Load(), Acked: e.acked.Load(),
 		AckErrors: e.ackErrs.snapshot(), Expected: e.expected.Load(), Delivered: e.delivered.Load(),
 		Duplicates: e.dups.Load(), OutOfOrder: e.outOfOrder.Load(), Gaps: e.gaps.Load(),
 		Foreign: e.foreign.Load()}
+	rep.DrainSeconds = drained.Seconds()
 	rep.finish(held.Seconds())
 	return rep
 }
@@ -336,9 +339,14 @@ type RoomReport struct {
 	OutOfOrder int64            `json:"out_of_order"` // a sequence older than one already delivered
 	Gaps       int64            `json:"gaps"`         // sequences skipped in a member's stream
 	Foreign    int64            `json:"foreign"`
-	Seconds    float64          `json:"seconds"`
-	PubRate    float64          `json:"published_per_sec"`
-	Rate       float64          `json:"delivered_per_sec"`
+	Seconds    float64          `json:"seconds"` // the publishing time
+	// DrainSeconds is how long deliveries went on after the publishers
+	// stopped: well over the latency means the server fell behind.
+	DrainSeconds float64 `json:"drain_seconds"`
+	PubRate      float64 `json:"published_per_sec"`
+	// Rate is deliveries per second of publishing and draining together:
+	// what the server sustained.
+	Rate float64 `json:"delivered_per_sec"`
 }
 
 func (r *RoomReport) finish(seconds float64) {
@@ -346,7 +354,7 @@ func (r *RoomReport) finish(seconds float64) {
 	r.Lost = max(r.Expected-r.Delivered, 0)
 	if seconds > 0 {
 		r.PubRate = float64(r.Published) / seconds
-		r.Rate = float64(r.Delivered) / seconds
+		r.Rate = float64(r.Delivered) / (seconds + r.DrainSeconds)
 	}
 }
 
@@ -373,6 +381,7 @@ func mergeRoom(a, b *RoomReport) *RoomReport {
 		}
 		a.AckErrors[k] += v
 	}
+	a.DrainSeconds = max(a.DrainSeconds, b.DrainSeconds)
 	a.finish(max(a.Seconds, b.Seconds))
 	return a
 }
@@ -387,6 +396,6 @@ func (r *Report) roomRows(p func(string, ...any)) {
 	if len(m.AckErrors) > 0 {
 		p("room ack errors\t %s\n", kinds(m.AckErrors))
 	}
-	p("room delivered\t %d of %d expected (%.0f/s), lost %d, duplicates %d, out of order %d, gaps %d, foreign %d\n",
-		m.Delivered, m.Expected, m.Rate, m.Lost, m.Duplicates, m.OutOfOrder, m.Gaps, m.Foreign)
+	p("room delivered\t %d of %d expected (%.0f/s over %.1fs publishing + %.1fs draining), lost %d, duplicates %d, out of order %d, gaps %d, foreign %d\n",
+		m.Delivered, m.Expected, m.Rate, m.Seconds, m.DrainSeconds, m.Lost, m.Duplicates, m.OutOfOrder, m.Gaps, m.Foreign)
 }
