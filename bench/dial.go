@@ -97,8 +97,8 @@ func (k *connector) prepare(i, n int) (ws.Dialer, string, error) {
 	var q []string
 	if k.cfg.Auth == AuthQuery || k.cfg.Auth == AuthHeader || k.cfg.Auth == AuthSubprotocol {
 		var rooms []string
-		if k.cfg.Rooms > 0 {
-			rooms = []string{RoomName(k.cfg.FirstConn+i, k.cfg.Rooms)}
+		for j := range max(k.cfg.RoomsPerConn, 1) * min(k.cfg.Rooms, 1) {
+			rooms = append(rooms, RoomName(k.cfg.FirstConn+i+j, k.cfg.Rooms))
 		}
 		tok, err := mintRoomToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL, rooms)
 		if err != nil {

@@ -38,6 +38,9 @@ func Room(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.ReadBuffer = 16 << 10
 	}
 	cfg.Rooms, cfg.Publishers = pick(cfg.Rooms, 1), pick(cfg.Publishers, 1)
+	if cfg.RoomsPerConn > 1 {
+		return nil, fmt.Errorf("%w: room wants one room per connection (-rooms-per-conn 1)", ErrBadConfig)
+	}
 	if cfg.Auth == AuthLogin || cfg.Auth == AuthNone {
 		return nil, fmt.Errorf("%w: room needs -auth query, header or subprotocol (members join by the token's rooms claim)", ErrBadConfig)
 	}

@@ -145,11 +145,14 @@ func (g *Gateway) joinClaim(s *session, claim []string) {
 		s.rooms = &roomSet{}
 	}
 	s.rooms.claim = claim
-	for _, room := range claim {
+	for i, room := range claim {
 		if err := g.joinRoom(s, room); err != nil {
 			g.log.Warn("rooms claim past -max-rooms-per-session", "session", s.id,
 				"claimed", len(claim), "max", g.rooms.cfg.MaxPerSession)
 			return
+		}
+		if _, m := s.inRoom(room); m != nil {
+			claim[i] = m.room.name // share the table's copy of the name
 		}
 	}
 }

@@ -100,6 +100,8 @@ MESSAGES
     -to WHO           chat: random (another user, default) or self
     -rooms R          room: number of rooms (default 1)
     -publishers P     room: connections that publish (default 1)
+    -rooms-per-conn K with -rooms: rooms each connection's token claims
+                      (connect, idle: the cost of memberships; default 1)
     -hello            echo: wait for a first frame with code 200 before sending
 
 MEMORY AND OUTPUT
@@ -179,6 +181,7 @@ func bindFlags(fs *flag.FlagSet, scenario string) *options {
 	fs.StringVar(&c.To, "to", bench.ToRandom, "")
 	fs.IntVar(&c.Rooms, "rooms", 0, "")
 	fs.IntVar(&c.Publishers, "publishers", 0, "")
+	fs.IntVar(&c.RoomsPerConn, "rooms-per-conn", 0, "")
 	fs.IntVar(&o.procs, "procs", 1, "")
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.serverPID, "server-pid", "", "")
