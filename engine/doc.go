@@ -23,6 +23,11 @@
 // Send from another goroutine schedules. A connection whose queued plus
 // unsent bytes pass Options.WriteQueueBytes is closed with 4008.
 //
+// A handler with its own batched work for many connections of a loop (the
+// gateway's room fan-out) schedules it with LoopRef.Execute and queues
+// frames with Conn.Queue: nothing wakes the loop per frame, and when the
+// task returns each touched connection is flushed once.
+//
 // # TLS (wss://)
 //
 // With Options.TLS the same event loops also serve a TLS listener, with
