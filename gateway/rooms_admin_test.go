@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,17 @@ func TestRoomAdminAPI(t *testing.T) {
 		}
 	}
 	anon.expectQuiet() // unauthenticated sessions get no broadcast
+
+	// 2 (admin publish) + 1 (member publish) + 3 (broadcast) deliveries.
+	mf := scrape(t, st.api)
+	for name, want := range map[string]float64{"imgate_rooms": 1, "imgate_room_deliveries_total": 6} {
+		if v, ok := metricValue(mf, name); !ok || v != want {
+			t.Fatalf("%s = %v (%v), want %v", name, v, ok, want)
+		}
+	}
+	if _, body := get(t, st.api+"/api/stats"); !strings.Contains(body, `"rooms":{"rooms":1,"memberships":2,"deliveries":6,`) {
+		t.Fatalf("/api/stats: %s", body)
+	}
 
 	code, r, _ = st.post(t, "/api/rooms/leave", map[string]any{"user_id": "alice", "room": "group:7"}, adminHeader)
 	if code != 200 || r.body(t)["left"] != float64(2) {
