@@ -147,7 +147,9 @@ func (r *rooms) allLoops() []*loopRooms { return *r.loops.Load() }
 
 // roomDir is the node's directory: room → the loops with members. It is
 // sharded by a hash of the name; each shard's lock is held for a map
-// operation and a short slice edit.
+// operation and a short slice edit. Lock order: a shard, then (in
+// onInterest) the bus's interest set; nothing takes a shard while holding
+// another lock.
 type roomDir struct {
 	seed   maphash.Seed
 	shards [dirShards]dirShard

@@ -37,6 +37,9 @@ type loopRooms struct {
 // past it a publish skips that loop (room messages are at most once).
 const maxLoopBacklog = 1 << 16
 
+// maxKeptJobs is the largest drained queue a loop keeps for reuse.
+const maxKeptJobs = 1 << 10
+
 // loopRoom is one room's members on one loop. Loop only.
 type loopRoom struct {
 	name    string
@@ -129,6 +132,9 @@ func (lr *loopRooms) drain() {
 	for i := range jobs {
 		lr.run(&jobs[i])
 		jobs[i] = roomJob{}
+	}
+	if cap(jobs) > maxKeptJobs {
+		jobs = nil // a burst's queue is not kept for good
 	}
 	lr.spare = jobs[:0]
 }
