@@ -24,6 +24,7 @@ type loopRooms struct {
 
 	mu        sync.Mutex
 	queue     []roomJob
+	queued    int  // bytes of the frames in queue
 	scheduled bool // a drain task is on its way to the loop
 
 	// Counters; the loop writes, anyone reads.
@@ -33,9 +34,14 @@ type loopRooms struct {
 	_           [64]byte
 }
 
-// maxLoopBacklog bounds a loop's queue of room frames not yet delivered;
-// past it a publish skips that loop (room messages are at most once).
-const maxLoopBacklog = 1 << 16
+// maxLoopBacklog and maxLoopBacklogBytes bound a loop's queue of room
+// frames not yet delivered; past either a publish skips that loop (room
+// messages are at most once), so a flood of publishes cannot grow memory
+// without bound while the loop is busy.
+const (
+	maxLoopBacklog      = 1 << 16
+	maxLoopBacklogBytes = 64 << 20
+)
 
 // maxKeptJobs is the largest drained queue a loop keeps for reuse.
 const maxKeptJobs = 1 << 10
@@ -100,7 +106,7 @@ func newLoopRooms(ref engine.LoopRef, window time.Duration) *loopRooms {
 // Any goroutine.
 func (lr *loopRooms) push(j roomJob) {
 	lr.mu.Lock()
-	if len(lr.queue) >= maxLoopBacklog {
+	if len(lr.queue) >= maxLoopBacklog || lr.queued+len(j.frame) > maxLoopBacklogBytes {
 		lr.mu.Unlock()
 		lr.dropped.Add(1)
 		if j.res != nil {
@@ -109,6 +115,7 @@ func (lr *loopRooms) push(j roomJob) {
 		return
 	}
 	lr.queue = append(lr.queue, j)
+	lr.queued += len(j.frame)
 	schedule := !lr.scheduled
 	lr.scheduled = true
 	lr.mu.Unlock()
@@ -126,7 +133,7 @@ func (lr *loopRooms) push(j roomJob) {
 func (lr *loopRooms) drain() {
 	lr.mu.Lock()
 	jobs := lr.queue
-	lr.queue, lr.spare = lr.spare, nil
+	lr.queue, lr.spare, lr.queued = lr.spare, nil, 0
 	lr.scheduled = false
 	lr.mu.Unlock()
 	for i := range jobs {
