@@ -12,20 +12,6 @@ const (
 // MaxRoomLen is the longest room name, in bytes.
 const MaxRoomLen = 128
 
-// Room errors of PROTOCOL.md §7. Do not modify them.
-var (
-	// ErrBadRoom: a room name that is not 1–128 bytes of [A-Za-z0-9_.:@/-].
-	ErrBadRoom = BadRequest("room")
-	// ErrTooManyRooms: a JOIN past -max-rooms-per-session.
-	ErrTooManyRooms = BadRequest("too many rooms")
-	// ErrRoomNotAllowed: a JOIN of a room neither open nor in the token's claim.
-	ErrRoomNotAllowed = Forbidden("room not allowed")
-	// ErrNotMember: a PUBLISH by a session that is not in the room.
-	ErrNotMember = Forbidden("not a member")
-	// ErrRoomReadOnly: a PUBLISH by a client to a read-only room.
-	ErrRoomReadOnly = Forbidden("room is read-only")
-)
-
 // ValidRoom reports whether name is a valid room name: 1–128 bytes of
 // [A-Za-z0-9_.:@/-].
 func ValidRoom(name string) bool {
