@@ -51,6 +51,10 @@ func (c *Conn) handshake(buf []byte) int {
 		c.reject(resp)
 		return 0
 	}
+	if !c.tokenAccepted(&up.req) {
+		c.reject(resp401)
+		return 0
+	}
 	c.state, c.upgraded, c.deadline = stateOpen, true, 0
 	c.lastRead, c.lastPing = c.srv.now(), c.srv.now()
 	c.srv.stats.Upgrades.Add(1)

@@ -19,6 +19,7 @@ type upgrader struct {
 	queryToken, headerToken, protoToken []byte
 	scratch                             []byte      // percent-decoding space
 	origins                             *originList // nil: any Origin
+	path                                []byte      // Admission.WSPath; nil: any path
 }
 
 func newUpgrader() *upgrader {
@@ -77,9 +78,18 @@ var errBadParam = ws.RejectConnectionError(
 	ws.RejectionReason("bad device_id or platform"),
 )
 
-// onRequest takes token, device_id and platform from the request URI.
+var errNotFound = ws.RejectConnectionError(
+	ws.RejectionStatus(http.StatusNotFound),
+	ws.RejectionReason("path not found"),
+)
+
+// onRequest checks the path against Admission.WSPath and takes token,
+// device_id and platform from the request URI.
 func (up *upgrader) onRequest(uri []byte) error {
-	_, query, _ := bytes.Cut(uri, []byte{'?'})
+	path, query, _ := bytes.Cut(uri, []byte{'?'})
+	if up.path != nil && !bytes.Equal(path, up.path) {
+		return errNotFound
+	}
 	for len(query) > 0 {
 		var pair []byte
 		pair, query, _ = bytes.Cut(query, []byte{'&'})

@@ -38,6 +38,11 @@ type Config struct {
 	// MaxSessionsPerUser hold across nodes (see registry.go); nil: each
 	// node applies them to its own sessions.
 	Registry SessionRegistry
+	// RejectBadToken answers an upgrade whose token is invalid, expired,
+	// revoked or bound to another device with HTTP 401 (see
+	// engine.TokenChecker) instead of upgrading and sending the in-band
+	// 401 first frame (PROTOCOL.md §1, -reject-bad-token).
+	RejectBadToken bool
 	// Rooms configures rooms (rooms.go).
 	Rooms RoomsConfig
 }
@@ -59,6 +64,7 @@ type Gateway struct {
 	adminKey     [32]byte // SHA-256 of Config.AdminKey
 	adminOn      bool     // Config.AdminKey was set
 	remote       remoteStats
+	rejectBad    bool // Config.RejectBadToken
 	rooms        rooms
 }
 
@@ -66,6 +72,7 @@ var (
 	_ engine.Handler       = (*Gateway)(nil)
 	_ engine.TooBigHandler = (*Gateway)(nil)
 	_ engine.TimerHandler  = (*Gateway)(nil)
+	_ engine.TokenChecker  = (*Gateway)(nil)
 )
 
 // Close codes and reasons of the gateway (PROTOCOL.md §4).
@@ -93,7 +100,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
 		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
-		cluster: cfg.Cluster, registry: cfg.Registry}
+		cluster: cfg.Cluster, registry: cfg.Registry, rejectBad: cfg.RejectBadToken}
 	g.ctl, _ = cfg.Cluster.(Controller)
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)

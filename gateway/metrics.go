@@ -117,6 +117,7 @@ func (c *collector) collectHandshakes(counterM func(*prometheus.Desc, int64, ...
 	counterM(descHandshakes, r.Unavailable, "unavailable")
 	counterM(descHandshakes, r.Dropped, "dropped")
 	counterM(descHandshakes, r.Timeout, "timeout")
+	counterM(descHandshakes, r.Unauthorized, "unauthorized")
 }
 
 func (c *collector) collectLoops(ch chan<- prometheus.Metric, counterM func(*prometheus.Desc, int64, ...string)) {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 var adminHeader = http.Header{"Authorization": {"Bearer room-admin-key"}}
@@ -14,45 +16,45 @@ func TestRoomAdminAPI(t *testing.T) {
 	a1 := st.connectAs(t, "alice", "d1")
 	a2 := st.connectAs(t, "alice", "d2")
 	b := st.connectAs(t, "bob", "d1")
-	anon := dial(t, st.url, nil)
-	anon.read()
+	anon := testutil.Dial(t, st.url)
+	anon.Read()
 
 	code, r, _ := st.post(t, "/api/rooms/join", map[string]any{"user_id": "alice", "room": "group:7"}, adminHeader)
-	if code != 200 || r.body(t)["joined"] != float64(2) {
+	if code != 200 || r.BodyMap(t)["joined"] != float64(2) {
 		t.Fatalf("join: %d %+v", code, r)
 	}
 	st.waitMemberships(t, 2, 1)
 	// The limit holds for admin joins too: alice's sessions are full.
-	if _, r, _ = st.post(t, "/api/rooms/join", map[string]any{"user_id": "alice", "room": "group:8"}, adminHeader); r.body(t)["joined"] != float64(0) {
+	if _, r, _ = st.post(t, "/api/rooms/join", map[string]any{"user_id": "alice", "room": "group:8"}, adminHeader); r.BodyMap(t)["joined"] != float64(0) {
 		t.Fatalf("join past the limit: %+v", r)
 	}
 	code, r, _ = st.post(t, "/api/rooms/publish", map[string]any{"room": "group:7", "content": "hello"}, adminHeader)
-	if code != 200 || r.body(t)["delivered"] != float64(2) {
+	if code != 200 || r.BodyMap(t)["delivered"] != float64(2) {
 		t.Fatalf("publish: %d %+v", code, r)
 	}
-	for _, c := range []*client{a1, a2} {
-		if m := c.readPush(3101); m.FromUID != "" || string(m.Content) != `"hello"` || m.Room != "group:7" {
+	for _, c := range []*testutil.Client{a1, a2} {
+		if m := readPush(c, 3101); m.FromUID != "" || string(m.Content) != `"hello"` || m.Room != "group:7" {
 			t.Fatalf("3101 %+v", m)
 		}
 	}
-	b.expectQuiet()
+	expectQuiet(b)
 	// A member may publish in a room a backend put it in.
-	a1.publish("group:7", 1, 4)
-	if r := a1.readReply(4); r.Code != 200 || r.body(t)["delivered"] != float64(1) {
+	publishT(a1, "group:7", 1, 4)
+	if r := readReply(a1, 4); r.Code != 200 || r.BodyMap(t)["delivered"] != float64(1) {
 		t.Fatalf("member PUBLISH: %+v", r)
 	}
-	a2.readPush(3101)
+	readPush(a2, 3101)
 
 	code, r, _ = st.post(t, "/api/broadcast", map[string]any{"content": map[string]any{"n": 1}}, adminHeader)
-	if code != 200 || r.body(t)["delivered"] != float64(3) {
+	if code != 200 || r.BodyMap(t)["delivered"] != float64(3) {
 		t.Fatalf("broadcast: %d %+v", code, r)
 	}
-	for _, c := range []*client{a1, a2, b} {
-		if m := c.readPush(3102); string(m.Content) != `{"n":1}` || m.MsgID == "" || m.TS == 0 {
+	for _, c := range []*testutil.Client{a1, a2, b} {
+		if m := readPush(c, 3102); string(m.Content) != `{"n":1}` || m.MsgID == "" || m.TS == 0 {
 			t.Fatalf("3102 %+v", m)
 		}
 	}
-	anon.expectQuiet() // unauthenticated sessions get no broadcast
+	expectQuiet(anon) // unauthenticated sessions get no broadcast
 
 	// 2 (admin publish) + 1 (member publish) + 3 (broadcast) deliveries.
 	mf := scrape(t, st.api)
@@ -61,12 +63,12 @@ func TestRoomAdminAPI(t *testing.T) {
 			t.Fatalf("%s = %v (%v), want %v", name, v, ok, want)
 		}
 	}
-	if _, body := get(t, st.api+"/api/stats"); !strings.Contains(body, `"rooms":{"rooms":1,"memberships":2,"deliveries":6,`) {
+	if _, body := testutil.Get(t, st.api+"/api/stats"); !strings.Contains(body, `"rooms":{"rooms":1,"memberships":2,"deliveries":6,`) {
 		t.Fatalf("/api/stats: %s", body)
 	}
 
 	code, r, _ = st.post(t, "/api/rooms/leave", map[string]any{"user_id": "alice", "room": "group:7"}, adminHeader)
-	if code != 200 || r.body(t)["left"] != float64(2) {
+	if code != 200 || r.BodyMap(t)["left"] != float64(2) {
 		t.Fatalf("leave: %d %+v", code, r)
 	}
 	st.waitMemberships(t, 0, 0)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // roomStack starts a gateway with rooms configured and loops event loops.
@@ -36,24 +38,24 @@ func roomToken(t testing.TB, user string, rooms any) string {
 }
 
 // roomCmd sends a JOIN (2101) or LEAVE (2102) and returns the reply.
-func (c *client) roomCmd(cmd int, room string, seq int) reply {
-	c.t.Helper()
-	c.send(map[string]any{"cmd_id": cmd, "seq": seq, "body": map[string]any{"room": room}})
-	return c.read()
+func roomReq(c *testutil.Client, cmd int, room string, seq int) reply {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": cmd, "seq": seq, "body": map[string]any{"room": room}})
+	return c.Read()
 }
 
 // join sends JOIN and fails unless it is answered 200.
-func (c *client) join(room string) {
-	c.t.Helper()
-	if r := c.roomCmd(2101, room, 1); r.Code != 200 || r.CmdID != 2101 {
-		c.t.Fatalf("JOIN %s: %+v", room, r)
+func joinRoomT(c *testutil.Client, room string) {
+	c.T.Helper()
+	if r := roomReq(c, 2101, room, 1); r.Code != 200 || r.CmdID != 2101 {
+		c.T.Fatalf("JOIN %s: %+v", room, r)
 	}
 }
 
 // publish sends PUBLISH without reading the reply.
-func (c *client) publish(room string, content any, seq int) {
-	c.t.Helper()
-	c.send(map[string]any{"cmd_id": 2103, "seq": seq, "body": map[string]any{"room": room, "content": content}})
+func publishT(c *testutil.Client, room string, content any, seq int) {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": 2103, "seq": seq, "body": map[string]any{"room": room, "content": content}})
 }
 
 // roomMsg is the body of a 3101 push.
@@ -68,28 +70,28 @@ type roomMsg struct {
 
 // readPush reads until a push with cmdID and returns its body; other
 // messages are failures unless they are responses (seq set).
-func (c *client) readPush(cmdID int) roomMsg {
-	c.t.Helper()
+func readPush(c *testutil.Client, cmdID int) roomMsg {
+	c.T.Helper()
 	for {
-		r := c.read()
+		r := c.Read()
 		if r.CmdID == cmdID && r.Seq == 0 {
 			var m roomMsg
 			if err := json.Unmarshal(r.Body, &m); err != nil {
-				c.t.Fatal(err)
+				c.T.Fatal(err)
 			}
 			return m
 		}
 		if r.Seq == 0 {
-			c.t.Fatalf("want push %d, got %+v", cmdID, r)
+			c.T.Fatalf("want push %d, got %+v", cmdID, r)
 		}
 	}
 }
 
 // readReply reads until the response with seq.
-func (c *client) readReply(seq int) reply {
-	c.t.Helper()
+func readReply(c *testutil.Client, seq int) reply {
+	c.T.Helper()
 	for {
-		if r := c.read(); r.Seq == int64(seq) {
+		if r := c.Read(); r.Seq == int64(seq) {
 			return r
 		}
 	}
@@ -97,18 +99,18 @@ func (c *client) readReply(seq int) reply {
 
 // expectQuiet checks that nothing but a heartbeat's answer arrives: it
 // sends a HEARTBEAT and wants its reply as the next message.
-func (c *client) expectQuiet() {
-	c.t.Helper()
-	c.send(map[string]any{"cmd_id": 1003, "seq": 999, "body": map[string]any{}})
-	if r := c.read(); r.Seq != 999 {
-		c.t.Fatalf("unexpected message before the heartbeat reply: %+v", r)
+func expectQuiet(c *testutil.Client) {
+	c.T.Helper()
+	c.Send(map[string]any{"cmd_id": 1003, "seq": 999, "body": map[string]any{}})
+	if r := c.Read(); r.Seq != 999 {
+		c.T.Fatalf("unexpected message before the heartbeat reply: %+v", r)
 	}
 }
 
 // waitMemberships polls until the node has n memberships and rooms rooms.
 func (st *stack) waitMemberships(t testing.TB, n, rooms int64) {
 	t.Helper()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		s := st.gw.RoomStats()
 		if s.Memberships != n || s.Rooms != rooms {
 			return fmt.Errorf("memberships %d rooms %d, want %d %d", s.Memberships, s.Rooms, n, rooms)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestRoomJoinLeaveChurn: one session joins and leaves thousands of rooms;
@@ -17,28 +19,28 @@ func TestRoomJoinLeaveChurn(t *testing.T) {
 	st := roomStack(t, 2, RoomsConfig{Open: []string{"*"}, MaxPerSession: 8})
 	c := st.connectAs(t, "alice", "d1")
 	other := st.connectAs(t, "bob", "d1")
-	other.join("stays")
+	joinRoomT(other, "stays")
 	for i := range rooms { // pipelined: every command written before any reply is read
 		name := "churn:" + strconv.Itoa(i)
-		c.send(map[string]any{"cmd_id": 2101, "seq": 2*i + 1, "body": map[string]any{"room": name}})
-		c.send(map[string]any{"cmd_id": 2102, "seq": 2*i + 2, "body": map[string]any{"room": name}})
+		c.Send(map[string]any{"cmd_id": 2101, "seq": 2*i + 1, "body": map[string]any{"room": name}})
+		c.Send(map[string]any{"cmd_id": 2102, "seq": 2*i + 2, "body": map[string]any{"room": name}})
 	}
 	for i := range 2 * rooms {
-		if r := c.read(); r.Code != 200 || r.Seq != int64(i+1) {
+		if r := c.Read(); r.Code != 200 || r.Seq != int64(i+1) {
 			t.Fatalf("reply %d: %+v", i, r)
 		}
 	}
 	st.waitMemberships(t, 1, 1)
 	assertRoomTables(t, st.gw, 1)
-	other.conn.Close()
+	other.Conn.Close()
 	st.waitMemberships(t, 0, 0)
-	eventually(t, testWait, func() error { return roomTablesEmpty(st.gw) })
+	testutil.Eventually(t, testWait, func() error { return roomTablesEmpty(st.gw) })
 }
 
 // assertRoomTables checks the loop tables and directory hold exactly n rooms.
 func assertRoomTables(t *testing.T, g *Gateway, n int) {
 	t.Helper()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		dir, tables := 0, 0
 		for i := range g.rooms.dir.shards {
 			sh := &g.rooms.dir.shards[i]
@@ -79,16 +81,16 @@ func TestRoomSlowMember(t *testing.T) {
 	o.gwEdit = func(c *Config) { c.Rooms = RoomsConfig{Open: []string{"*"}} }
 	st := startStack(t, o)
 	slow := st.connectAs(t, "carol", "slow")
-	fast := []*client{st.connectAs(t, "bob", "f1"), st.connectAs(t, "bob", "f2")}
+	fast := []*testutil.Client{st.connectAs(t, "bob", "f1"), st.connectAs(t, "bob", "f2")}
 	pub := st.connectAs(t, "alice", "p")
-	for _, c := range append([]*client{slow, pub}, fast...) {
-		c.join("busy")
+	for _, c := range append([]*testutil.Client{slow, pub}, fast...) {
+		joinRoomT(c, "busy")
 	}
 	content := strings.Repeat("x", 2000)
 	errs := make(chan error, 3)
 	go func() {
 		for i := range msgs {
-			r, err := pub.tryRead()
+			r, err := pub.TryRead()
 			if err == nil && (r.Code != 200 || r.Seq != int64(i+1)) {
 				err = fmt.Errorf("reply %d: %+v", i, r)
 			}
@@ -104,7 +106,7 @@ func TestRoomSlowMember(t *testing.T) {
 		go func() {
 			for i := range msgs {
 				progress[k].Store(int64(i))
-				r, err := c.tryRead()
+				r, err := c.TryRead()
 				if err == nil && (r.CmdID != 3101 || !strings.Contains(string(r.Body), `"content":"`+strconv.Itoa(i)+`-`)) {
 					err = fmt.Errorf("message %d: %.80s", i, r.Body)
 				}
@@ -126,10 +128,10 @@ func TestRoomSlowMember(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		pub.publish("busy", strconv.Itoa(i)+"-"+content, i+1)
+		publishT(pub, "busy", strconv.Itoa(i)+"-"+content, i+1)
 	}
 	for range 3 {
-		if err := waitChan(t, errs); err != nil {
+		if err := testutil.WaitChan(t, errs, "the readers"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,10 +139,10 @@ func TestRoomSlowMember(t *testing.T) {
 	// timeout ends the socket first), so the server's count says who was
 	// closed 4008: the only member that did not read.
 	for {
-		_, err := slow.tryRead()
-		var ce closeError
-		if errors.As(err, &ce) && ce.code != 4008 {
-			t.Fatalf("slow member closed %d, want 4008", ce.code)
+		_, err := slow.TryRead()
+		var ce testutil.CloseError
+		if errors.As(err, &ce) && ce.Code != 4008 {
+			t.Fatalf("slow member closed %d, want 4008", ce.Code)
 		}
 		if err != nil {
 			break
@@ -150,8 +152,8 @@ func TestRoomSlowMember(t *testing.T) {
 		t.Fatalf("%d slow-consumer closes, want 1", n)
 	}
 	st.waitMemberships(t, 3, 1)
-	for _, c := range append([]*client{pub}, fast...) {
-		c.conn.Close()
+	for _, c := range append([]*testutil.Client{pub}, fast...) {
+		c.Conn.Close()
 	}
 	st.waitMemberships(t, 0, 0)
 	assertRoomTables(t, st.gw, 0)

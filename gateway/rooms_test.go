@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 var openLive = RoomsConfig{Open: []string{"live:*", "lobby"}, ReadOnly: []string{"news:*"}, MaxPerSession: 3}
@@ -28,28 +30,28 @@ func TestRoomJoinRules(t *testing.T) {
 		{"too long", "live:" + string(make129()), 400, "bad request: room"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := c.roomCmd(2101, tc.room, 5)
+			r := roomReq(c, 2101, tc.room, 5)
 			if r.Code != tc.code || r.ErrMsg != tc.errMsg || r.Seq != 5 {
 				t.Fatalf("JOIN %q: %+v, want %d %q", tc.room, r, tc.code, tc.errMsg)
 			}
-			if tc.code == 200 && r.body(t)["room"] != tc.room {
+			if tc.code == 200 && r.BodyMap(t)["room"] != tc.room {
 				t.Fatalf("JOIN body %s", r.Body)
 			}
 		})
 	}
-	c.join("live:43")
-	if r := c.roomCmd(2101, "live:44", 6); r.Code != 400 || r.ErrMsg != "bad request: too many rooms" {
+	joinRoomT(c, "live:43")
+	if r := roomReq(c, 2101, "live:44", 6); r.Code != 400 || r.ErrMsg != "bad request: too many rooms" {
 		t.Fatalf("4th room of 3: %+v", r)
 	}
-	if r := c.roomCmd(2102, "live:42", 7); r.Code != 200 {
+	if r := roomReq(c, 2102, "live:42", 7); r.Code != 200 {
 		t.Fatalf("LEAVE: %+v", r)
 	}
-	c.join("live:44") // a place is free again
+	joinRoomT(c, "live:44") // a place is free again
 	st.waitMemberships(t, 3, 3)
 
-	anon := dial(t, st.url, nil)
-	anon.read()
-	if r := anon.roomCmd(2101, "lobby", 1); r.Code != 401 || r.ErrMsg != "not authenticated" {
+	anon := testutil.Dial(t, st.url)
+	anon.Read()
+	if r := roomReq(anon, 2101, "lobby", 1); r.Code != 401 || r.ErrMsg != "not authenticated" {
 		t.Fatalf("anonymous JOIN: %+v", r)
 	}
 }
@@ -68,36 +70,36 @@ func TestRoomPublishRules(t *testing.T) {
 	a2 := st.connectAs(t, "alice", "d2")
 	b := st.connectAs(t, "bob", "d1")
 	c := st.connectAs(t, "carol", "d1") // not a member
-	for _, m := range []*client{a1, a2, b} {
-		m.join("live:1")
+	for _, m := range []*testutil.Client{a1, a2, b} {
+		joinRoomT(m, "live:1")
 	}
-	a1.publish("live:1", map[string]any{"text": "hi"}, 9)
-	if r := a1.readReply(9); r.Code != 200 || r.body(t)["delivered"] != float64(2) || r.body(t)["msg_id"] == "" {
+	publishT(a1, "live:1", map[string]any{"text": "hi"}, 9)
+	if r := readReply(a1, 9); r.Code != 200 || r.BodyMap(t)["delivered"] != float64(2) || r.BodyMap(t)["msg_id"] == "" {
 		t.Fatalf("PUBLISH reply %+v", r)
 	}
-	for _, m := range []*client{a2, b} { // the publisher's other session gets it too
-		got := m.readPush(3101)
+	for _, m := range []*testutil.Client{a2, b} { // the publisher's other session gets it too
+		got := readPush(m, 3101)
 		if got.Room != "live:1" || got.FromUID != "alice" || got.FromDevice != "d1" || string(got.Content) != `{"text":"hi"}` || got.TS == 0 {
 			t.Fatalf("3101 %+v", got)
 		}
 	}
-	a1.expectQuiet() // the publishing session is excluded
-	c.expectQuiet()
+	expectQuiet(a1) // the publishing session is excluded
+	expectQuiet(c)
 
-	c.publish("live:1", "x", 3)
-	if r := c.readReply(3); r.Code != 403 || r.ErrMsg != "forbidden: not a member" {
+	publishT(c, "live:1", "x", 3)
+	if r := readReply(c, 3); r.Code != 403 || r.ErrMsg != "forbidden: not a member" {
 		t.Fatalf("non-member PUBLISH: %+v", r)
 	}
-	b.publish("news:1", "x", 4)
-	if r := b.readReply(4); r.Code != 403 || r.ErrMsg != "forbidden: room is read-only" {
+	publishT(b, "news:1", "x", 4)
+	if r := readReply(b, 4); r.Code != 403 || r.ErrMsg != "forbidden: room is read-only" {
 		t.Fatalf("read-only PUBLISH: %+v", r)
 	}
-	b.publish("bad room", "x", 5)
-	if r := b.readReply(5); r.Code != 400 || r.ErrMsg != "bad request: room" {
+	publishT(b, "bad room", "x", 5)
+	if r := readReply(b, 5); r.Code != 400 || r.ErrMsg != "bad request: room" {
 		t.Fatalf("bad room PUBLISH: %+v", r)
 	}
-	b.send(map[string]any{"cmd_id": 2103, "seq": 6, "body": map[string]any{"room": "live:1"}})
-	if r := b.readReply(6); r.Code != 400 || r.ErrMsg != "bad request: content missing" {
+	b.Send(map[string]any{"cmd_id": 2103, "seq": 6, "body": map[string]any{"room": "live:1"}})
+	if r := readReply(b, 6); r.Code != 400 || r.ErrMsg != "bad request: content missing" {
 		t.Fatalf("PUBLISH without content: %+v", r)
 	}
 }
@@ -109,15 +111,15 @@ func TestRoomClaim(t *testing.T) {
 		t.Fatalf("first frame %+v", first)
 	}
 	st.waitMemberships(t, 2, 2) // the claim is joined up to the limit
-	if r := c.roomCmd(2102, "team:1", 1); r.Code != 200 {
+	if r := roomReq(c, 2102, "team:1", 1); r.Code != 200 {
 		t.Fatalf("LEAVE %+v", r)
 	}
-	c.join("team:3") // claimed rooms may be joined again
-	if r := c.roomCmd(2101, "other", 2); r.Code != 403 {
+	joinRoomT(c, "team:3") // claimed rooms may be joined again
+	if r := roomReq(c, 2101, "other", 2); r.Code != 403 {
 		t.Fatalf("JOIN of an unclaimed room: %+v", r)
 	}
 	b := st.connectAs(t, "bob", "d1")
-	if r := b.roomCmd(2101, "team:2", 3); r.Code != 403 || r.ErrMsg != "forbidden: room not allowed" {
+	if r := roomReq(b, 2101, "team:2", 3); r.Code != 403 || r.ErrMsg != "forbidden: room not allowed" {
 		t.Fatalf("another user's claim: %+v", r)
 	}
 	for _, tc := range []struct {
@@ -135,7 +137,7 @@ func TestRoomClaim(t *testing.T) {
 			}
 		})
 	}
-	c.conn.Close()
+	c.Conn.Close()
 	st.waitMemberships(t, 0, 0)
 }
 
@@ -153,10 +155,10 @@ func TestRoomOrderEveryLoop(t *testing.T) {
 func testRoomOrder(t *testing.T, coalesce time.Duration) {
 	const loops, members, msgs = 4, 16, 300
 	st := roomStack(t, loops, RoomsConfig{Open: []string{"*"}, Coalesce: coalesce})
-	var cs []*client
+	var cs []*testutil.Client
 	for i := range members {
 		c := st.connectAs(t, "bob", "m"+strconv.Itoa(i))
-		c.join("big")
+		joinRoomT(c, "big")
 		cs = append(cs, c)
 	}
 	st.waitMemberships(t, members, 1)
@@ -164,15 +166,15 @@ func testRoomOrder(t *testing.T, coalesce time.Duration) {
 		t.Fatalf("members on %v, want every one of %d loops", s.Loops, loops)
 	}
 	p := st.connectAs(t, "alice", "p")
-	p.join("big")
+	joinRoomT(p, "big")
 	for i := range msgs {
-		p.publish("big", i, i+1)
+		publishT(p, "big", i, i+1)
 	}
 	done := make(chan error, members)
 	for _, c := range cs {
 		go func() {
 			for i := range msgs {
-				r, err := c.tryRead()
+				r, err := c.TryRead()
 				if err != nil {
 					done <- err
 					return
@@ -186,12 +188,12 @@ func testRoomOrder(t *testing.T, coalesce time.Duration) {
 		}()
 	}
 	for range cs {
-		if err := waitChan(t, done); err != nil {
+		if err := testutil.WaitChan(t, done, "a member's reads"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range cs {
-		c.expectQuiet() // exactly once: nothing more
+		expectQuiet(c) // exactly once: nothing more
 	}
 }
 
@@ -216,25 +218,25 @@ func TestRoomLeaveOnCloseKickLogout(t *testing.T) {
 	tk := st.httpLogin(t, "carol", "carol123")
 	out := st.connectAs(t, "carol", "d1")
 	_ = tk
-	for _, c := range []*client{closer, kicked, out} {
-		c.join("r1")
-		c.join("r2")
+	for _, c := range []*testutil.Client{closer, kicked, out} {
+		joinRoomT(c, "r1")
+		joinRoomT(c, "r2")
 	}
 	st.waitMemberships(t, 6, 2)
-	closer.conn.Close()
+	closer.Conn.Close()
 	st.waitMemberships(t, 4, 2)
 	hdr := http.Header{"Authorization": {"Bearer room-admin-key"}}
 	if code, r, _ := st.post(t, "/api/kick", map[string]any{"user_id": "bob"}, hdr); code != 200 {
 		t.Fatalf("kick: %d %+v", code, r)
 	}
-	kicked.expectKicked("kicked by admin")
+	kicked.ExpectKicked("kicked by admin")
 	st.waitMemberships(t, 2, 2)
-	out.send(map[string]any{"cmd_id": 1002, "seq": 3, "body": map[string]any{}})
-	if r := out.readReply(3); r.Code != 200 {
+	out.Send(map[string]any{"cmd_id": 1002, "seq": 3, "body": map[string]any{}})
+	if r := readReply(out, 3); r.Code != 200 {
 		t.Fatalf("logout %+v", r)
 	}
 	st.waitMemberships(t, 0, 0)
-	if r := out.roomCmd(2103, "r1", 4); r.Code != 401 {
+	if r := roomReq(out, 2103, "r1", 4); r.Code != 401 {
 		t.Fatalf("PUBLISH after logout: %+v", r)
 	}
 }

@@ -144,7 +144,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
 		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
-		Registry: asRegistry(registry), Rooms: roomsCfg})
+		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken, Rooms: roomsCfg})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -153,7 +153,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		Loops: o.loops, MaxConns: fds.maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
-		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds), TLS: tlsOpts,
+		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds, o.wsPath), TLS: tlsOpts,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type options struct {
 	pingInterval               time.Duration
 	logLevel, logFormat        string
 	check                      bool
+	wsPath                     string         // -ws-path: the only path that upgrades; empty: any
+	rejectBadToken             bool           // -reject-bad-token: HTTP 401 at the upgrade
 	prod                       prodOptions    // production flags: see prod.go
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
@@ -58,6 +61,8 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
+	fs.StringVar(&o.wsPath, "ws-path", "", "the only request path that upgrades (\"/ws\", behind a proxy that serves HTTP beside it); other paths get HTTP 404; empty accepts any path")
+	fs.BoolVar(&o.rejectBadToken, "reject-bad-token", false, "refuse an upgrade whose token is invalid, expired or revoked with HTTP 401 and WWW-Authenticate: Bearer error=\"invalid_token\", instead of upgrading and sending the in-band 401 first frame")
 	o.prod.bind(fs)
 	o.tokenFlags(fs)
 	o.cluster.bind(fs)
@@ -103,6 +108,9 @@ func (o *options) parse(args []string, w io.Writer) error {
 	}
 	if err := o.prod.check(); err != nil {
 		return err
+	}
+	if o.wsPath != "" && (o.wsPath[0] != '/' || strings.ContainsAny(o.wsPath, "?# ")) {
+		return fmt.Errorf("-ws-path must be a path starting with /, got %q", o.wsPath)
 	}
 	return o.checkTokenFlags()
 }
