@@ -12,7 +12,7 @@ import (
 // publish still reports its count.
 func TestRoomLoopBacklog(t *testing.T) {
 	lr := &loopRooms{scheduled: true} // a drain is on its way: push schedules nothing
-	frame := wsframe.New(engine.TextFrame(make([]byte, 1<<20)))
+	frame := wsframe.New(engine.TextFrame(make([]byte, 1<<20-10))) // 1 MiB with its 10-byte header
 	for range maxLoopBacklogBytes >> 20 {
 		lr.push(roomJob{room: "r", frame: frame})
 	}
