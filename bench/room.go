@@ -177,7 +177,7 @@ func (e *roomRun) sendLoop(cc *chatConn) {
 }
 
 // appendPublish appends a PUBLISH of c to its room; the content is
-// "bench:<ns>:<publisher>:<seq>:" and filler up to cfg.Payload.
+// "bench:<ns>:<publisher>:<seq>:" and filler (cfg.Text) up to cfg.Payload.
 func (e *roomRun) appendPublish(b []byte, c *conn, seq, ns int64) []byte {
 	from := e.cfg.FirstConn + c.id
 	b = append(b, `{"cmd_id":2103,"seq":`...)
@@ -193,8 +193,8 @@ func (e *roomRun) appendPublish(b []byte, c *conn, seq, ns int64) []byte {
 	b = append(b, ':')
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, ':')
-	for len(b)-start < e.cfg.Payload {
-		b = append(b, 'x')
+	if n := e.cfg.Payload - (len(b) - start); n > 0 {
+		b = appendFiller(b, e.cfg.Text, n, seq) // -text: x, en or zh
 	}
 	return append(b, `"}}`...)
 }

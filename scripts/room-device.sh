@@ -4,7 +4,9 @@
 # the gateway pinned to cores 0-7 (-loops 8), the bench client's two
 # processes to cores 8-15, so that the client does not compete with the
 # server. Several publish rates, each on a fresh gateway; the reports go to
-# $OUT (or ./room-device.out).
+# $OUT (or ./room-device.out). RUNS ("P R,P R,…": publishers and messages per
+# second each), GWFLAGS and BENCHFLAGS vary the runs; the server's bytes
+# written (/proc/PID/io wchar) go to $OUT/runs.
 set -u
 out=${OUT:-./room-device.out}
 mkdir -p "$out"
@@ -21,10 +23,13 @@ for run in "${runs[@]}"; do
     -log-level warn -ping-interval 0 -max-conns 19500 -loops 8 ${GWFLAGS:-} 2> "$out/gw-p$p-r$r.log" &
   gw=$!
   sleep 1
+  w0=$(awk '/^wchar/ {print $2}' /proc/$gw/io)
   taskset -c 8-15 bin/bench room -target 127.0.0.1:18080 -src 127.0.0.2-127.0.0.40 -server-pid $gw \
-    -conns 19000 -procs 2 -rate 8000 -rooms 1 -publishers "$p" -msg-rate "$r" -duration 10s \
+    -conns 19000 -procs 2 -rate 8000 -rooms 1 -publishers "$p" -msg-rate "$r" -duration 10s ${BENCHFLAGS:-} \
     > "$out/room-p$p-r$r.json" 2> "$out/room-p$p-r$r.err"
-  echo "p=$p r=$r rc=$?" >> "$out/runs"
+  rc=$?
+  w1=$(awk '/^wchar/ {print $2}' /proc/$gw/io)
+  echo "p=$p r=$r rc=$rc server bytes written $((w1 - w0))" >> "$out/runs"
   kill $gw; wait $gw 2>/dev/null
   rm -rf "$dir"
 done
