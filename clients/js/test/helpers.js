@@ -1,0 +1,31 @@
+// Helpers shared by the test files: clients that record their sockets.
+import { Client } from '../src/index.js';
+
+/**
+ * recordingWebSocket returns a WebSocket class that records every socket
+ * it opens in log: {url, protocols, at (ms since epoch)}.
+ */
+export function recordingWebSocket(log) {
+  return class extends WebSocket {
+    constructor(url, protocols) {
+      log.push({ url, protocols, at: Date.now() });
+      super(url, protocols);
+    }
+  };
+}
+
+/** A Client on g with test-friendly defaults; opts override. Closed by the returned cleanup list. */
+export function client(g, opts = {}, sockets = []) {
+  const c = new Client({
+    url: g.ws,
+    WebSocket: recordingWebSocket(sockets),
+    backoff: { initial: 50, max: 400 },
+    requestTimeout: 5000,
+    ...opts,
+  });
+  c.sockets = sockets;
+  c.received = [];
+  c.on('message', (m) => c.received.push(m));
+  c.on('error', () => {}); // tests look at state and events, not the console
+  return c;
+}
