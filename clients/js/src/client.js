@@ -265,7 +265,20 @@ export class Client extends Emitter {
     ws.onopen = () => gen === this.#gen && this.#onOpen();
     ws.onmessage = (ev) => gen === this.#gen && this.#onData(ev.data);
     ws.onclose = (ev) => gen === this.#gen && this.#onClose(ev.code, ev.reason);
-    ws.onerror = () => {}; // a close event follows
+    // A close event follows an error in browsers; Node 20's WebSocket
+    // may fire only the error when the connection is refused, so an error
+    // counts as the close (the later close event, if any, is ignored).
+    ws.onerror = () => {
+      this.#timers.setTimeout(() => {
+        if (gen !== this.#gen) return;
+        try {
+          ws.close();
+        } catch {
+          // not open yet: nothing to close
+        }
+        this.#onClose(1006, 'connection error');
+      }, 0);
+    };
   }
 
   #onOpen() {
@@ -277,6 +290,7 @@ export class Client extends Emitter {
   }
 
   #onClose(code, reason) {
+    this.#gen++; // later events of this socket are stale
     this.#timers.clearTimeout(this.#sock?.firstTimer);
     this.#ws = null;
     this.#session = null;
