@@ -30,6 +30,7 @@ export function freePort() {
 export function featureFlags() {
   const f = [];
   if (has('inbox')) f.push('-inbox-store', 'bolt');
+  if (has('rooms')) f.push('-rooms-open', '*');
   return f;
 }
 
