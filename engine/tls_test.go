@@ -228,29 +228,53 @@ func TestTLSOptionsChecked(t *testing.T) {
 }
 
 // TestTLSSlowConsumer: over TLS too, a client that does not read is closed
-// with 4008 once its unsent bytes pass WriteQueueBytes, and others go on.
+// with 4008 once its unsent bytes pass WriteQueueBytes, and others go on:
+// at enqueue (the queue alone passes the limit) and at flush (gnet's
+// outbound buffer plus the batch pass it), as TestSlowConsumer on plain
+// sockets.
 func TestTLSSlowConsumer(t *testing.T) {
 	o := tlsTestOptions(t)
 	o.WriteQueueBytes = 256 << 10
 	rec := newRecorder(true)
 	srv := startTLSServer(t, rec, o, "")
 	frame := FinishFrame(append(NewFrameBuffer(16<<10), asciiPayload(16<<10)...), OpBinary)
-	slow := dialWSS(t, srv.TLSAddr(), "/")
-	sc, _ := rec.nextOpen(t)
-	fast := dialWSS(t, srv.TLSAddr(), "/")
-	rec.nextOpen(t)
-	for n := 0; sc.Send(frame); n++ {
-		if n > 1<<14 {
-			t.Fatalf("%d frames queued to a client that does not read", n)
-		}
-	}
-	fast.send(msg(OpText, []byte("meanwhile")))
-	fast.expectMessage(OpText, []byte("meanwhile"))
-	slow.expectEOF()
-	if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
-		t.Fatalf("OnClose code %d, want 4008", code)
-	}
-	if got := srv.Stats().SlowConsumers.Load(); got != 1 {
-		t.Fatalf("SlowConsumers %d, want 1", got)
+	for _, tc := range []struct {
+		name string
+		// push queues one frame and reports false once the connection
+		// refuses frames or has closed.
+		push func(sc *Conn) bool
+		max  int // frames pushed before the test gives up
+	}{
+		// Sends outrun the flushes: the queue passes WriteQueueBytes and
+		// enqueue closes with 4008.
+		{"Send from another goroutine", func(sc *Conn) bool { return sc.Send(frame) }, 1 << 14},
+		// One frame per loop task, flushed each time: the queue never holds
+		// more than 16 KiB, the encrypted records pile up in gnet's
+		// outbound buffer, and only flush's check (OutboundBuffered + n)
+		// closes with 4008. 32 MiB is far past loopback's socket buffers.
+		{"Write on the loop", func(sc *Conn) bool { return execWrite(sc, frame) }, 1 << 11},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := srv.Stats().SlowConsumers.Load()
+			slow := dialWSS(t, srv.TLSAddr(), "/")
+			sc, _ := rec.nextOpen(t)
+			fast := dialWSS(t, srv.TLSAddr(), "/")
+			rec.nextOpen(t)
+			for n := 0; tc.push(sc); n++ {
+				if n > tc.max {
+					t.Fatalf("%d frames queued to a client that does not read", n)
+				}
+			}
+			fast.send(msg(OpText, []byte("meanwhile")))
+			fast.expectMessage(OpText, []byte("meanwhile"))
+			slow.expectEOF()
+			if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
+				t.Fatalf("OnClose code %d, want 4008", code)
+			}
+			if got := srv.Stats().SlowConsumers.Load(); got != before+1 {
+				t.Fatalf("SlowConsumers %d, want %d", got, before+1)
+			}
+			drainMsgs(rec)
+		})
 	}
 }

@@ -65,3 +65,20 @@ func TestLocked(t *testing.T) {
 		t.Fatalf("second Open: %v, want ErrStore", err)
 	}
 }
+
+// A reuse on one manager revokes the family in the file: after a restart
+// (the file closed and opened again) its current refresh token is refused.
+func TestReusePersists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	first, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = first.Close() }) // when the test fails before the restart
+	storetest.ReusePersists(t, first, func(t *testing.T) auth.RefreshStore {
+		if err := first.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return open(t, path)
+	})
+}

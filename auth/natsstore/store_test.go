@@ -84,3 +84,26 @@ func TestSharedBucket(t *testing.T) {
 		t.Fatalf("Get of an id that is not a key: %v", err)
 	}
 }
+
+// A reuse on one node revokes the family in the bucket: a second node (its
+// own connection and store on the same bucket) refuses the family's current
+// refresh token.
+func TestReusePersists(t *testing.T) {
+	nc := jetStreamServer(t)
+	first, err := Open(context.Background(), nc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ReusePersists(t, first, func(t *testing.T) auth.RefreshStore {
+		nc2, err := nats.Connect(nc.ConnectedUrl())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc2.Close)
+		second, err := Open(context.Background(), nc2, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return second
+	})
+}
