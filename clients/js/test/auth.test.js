@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GatewayError, MemoryStorage } from '../src/index.js';
-import { eventually, mintToken, next, post, sleep, startGateway } from './gateway.js';
-import { client } from './helpers.js';
+import { WAIT, eventually, mintToken, next, post, sleep, startGateway } from './gateway.js';
+import { client, within } from './helpers.js';
 
 describe('authentication', () => {
   let g;
@@ -74,7 +74,7 @@ describe('authentication', () => {
 
   test('a wrong password stops and reports: no retry', async () => {
     const c = mk({ username: 'alice', password: 'wrong' });
-    await assert.rejects(c.connect(), (err) => err instanceof GatewayError && err.code === 401 &&
+    await assert.rejects(within(c.connect(), WAIT, 'connect()'), (err) => err instanceof GatewayError && err.code === 401 &&
       err.errMsg === 'invalid username or password');
     assert.equal(c.state, 'closed');
     assert.equal(c.error.code, 401);
@@ -84,7 +84,7 @@ describe('authentication', () => {
 
   test('an invalid token with nothing to fall back on stops and reports', async () => {
     const c = mk({ token: mintToken('alice').slice(0, -3) + 'AAA' });
-    await assert.rejects(c.connect(), (err) => err instanceof GatewayError && err.code === 401);
+    await assert.rejects(within(c.connect(), WAIT, 'connect()'), (err) => err instanceof GatewayError && err.code === 401);
     await sleep(1000);
     assert.equal(c.sockets.length, 1);
     assert.equal(c.state, 'closed');
@@ -95,7 +95,7 @@ describe('authentication', () => {
     await eventually(async () => (await post(g, '/api/login', { username: 'user123', password: 'x' })).status === 429,
       20000, 'a 429 from /api/login');
     const c = mk({ username: 'user123', password: 'password123' });
-    await assert.rejects(c.connect(), (err) => err instanceof GatewayError && err.code === 429);
+    await assert.rejects(within(c.connect(), WAIT, 'connect()'), (err) => err instanceof GatewayError && err.code === 429);
     await sleep(1000);
     assert.equal(c.sockets.length, 1);
   });

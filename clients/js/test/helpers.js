@@ -29,3 +29,12 @@ export function client(g, opts = {}, sockets = []) {
   c.on('error', () => {}); // tests look at state and events, not the console
   return c;
 }
+
+/** Rejects when p has not settled within ms (so a hang fails with a message). */
+export function within(p, ms, what = 'the promise') {
+  let t;
+  const timeout = new Promise((_, rej) => {
+    t = setTimeout(() => rej(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}

@@ -27,7 +27,7 @@ const files = process.argv.slice(2).length
   : readdirSync(here).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(here, f));
 const flags = major < 22 ? ['--experimental-websocket'] : [];
 const conc = process.env.SDK_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, [...flags, '--test', `--test-concurrency=${conc}`, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [...flags, '--test', `--test-concurrency=${conc}`, '--test-timeout=120000', ...files], { stdio: 'inherit' });
 if (SERVER_FEATURES_PENDING.length > 0) {
   console.error(`\nNOTE: the SDK's tests of ${SERVER_FEATURES_PENDING.join(', ')} did not run: the gateway here lacks ` +
     'those features (clients/js/test/features.js lists them; remove a name once its feature has landed).');
