@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -142,9 +145,30 @@ func TestDemoInChromium(t *testing.T) {
 		login(bob2, "bob", "bob123")
 		shows(bob2, "dm:alice", want)
 	}
+	if path := os.Getenv("IMGATE_DEMO_PNG"); path != "" {
+		screenshot(t, b, alice, path)
+	}
 	var foreign []string
 	b.must(alice, "performance.getEntriesByType('resource').map((e) => e.name).filter((u) => !u.startsWith(location.origin + '/'))", &foreign)
 	if len(foreign) > 0 {
 		t.Errorf("the page loaded resources from elsewhere: %v", foreign)
+	}
+}
+
+// screenshot writes a PNG of the tab to path (IMGATE_DEMO_PNG: to look at
+// the page).
+func screenshot(t *testing.T, b *chromium, tab, path string) {
+	t.Helper()
+	res, err := b.call(tab, "Page.captureScreenshot", map[string]any{"format": "png"})
+	var shot struct{ Data string }
+	if err == nil {
+		err = json.Unmarshal(res, &shot)
+	}
+	png, derr := base64.StdEncoding.DecodeString(shot.Data)
+	if err = errors.Join(err, derr); err == nil {
+		err = os.WriteFile(path, png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot: %v", err)
 	}
 }
