@@ -114,6 +114,15 @@ describe('authentication', () => {
     await assert.rejects(a.request(2001, { to_uid: '' }), (err) => err instanceof GatewayError && err.code === 400);
   });
 
+  test('a backend push (POST /api/push) arrives as a message', async () => {
+    const c = mk({ token: mintToken('user123') });
+    await c.connect();
+    const got = next(c, 'message');
+    const r = await post(g, '/api/push', { to_uid: 'user123', content: { text: 'from the backend' } }, true);
+    assert.equal(r.status, 200);
+    assert.deepEqual((await got).content, { text: 'from the backend' });
+  });
+
   test('logout revokes and closes', async () => {
     const c = mk({ username: 'alice', password: 'alice123' });
     const tokens = next(c, 'tokens');

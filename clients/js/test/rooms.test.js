@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../src/index.js';
-import { WAIT, eventually, freePort, mintToken, sleep, startGateway } from './gateway.js';
+import { WAIT, eventually, freePort, mintToken, post, sleep, startGateway } from './gateway.js';
 import { needs } from './features.js';
 import { client } from './helpers.js';
 
@@ -62,4 +62,23 @@ test('rooms are re-joined after a reconnect', needs('rooms'), async (t) => {
   }, WAIT, 'b getting room messages again');
   assert.equal(gb[0].content.text, 'back');
   assert.deepEqual(b.rooms, ['team:1']);
+});
+
+test('broadcasts and backend room messages are typed events', needs('rooms'), async (t) => {
+  const g = await startGateway();
+  t.after(() => g.cleanup());
+  const c = client(g, { token: mintToken('bob') });
+  t.after(() => c.close());
+  await c.connect();
+  await c.join('news');
+  const rooms = roomLog(c);
+  const casts = [];
+  c.on('broadcast', (m) => casts.push(m));
+  assert.equal((await post(g, '/api/broadcast', { content: { text: 'to all' } }, true)).status, 200);
+  assert.equal((await post(g, '/api/rooms/publish', { room: 'news', content: { text: 'from the backend' } }, true)).status, 200);
+  await eventually(() => casts.length === 1 && rooms.length === 1, WAIT, 'the broadcast and the room message');
+  assert.deepEqual(casts[0].content, { text: 'to all' });
+  assert.ok(casts[0].msg_id && casts[0].ts > 0);
+  assert.equal(rooms[0].room, 'news');
+  assert.equal(rooms[0].from_uid, '');
 });
