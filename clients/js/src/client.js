@@ -61,6 +61,7 @@ export class Client extends Emitter {
   #ackTimer = null;
   #acked = 0;
   #syncing = false;
+  #refreshing = null; // the refresh() in flight
 
   /** @param {import('../index.d.ts').ClientOptions} options */
   constructor(options) {
@@ -193,13 +194,25 @@ export class Client extends Emitter {
     return this.request(Cmd.PUBLISH, { room, content, client_msg_id: clientMsgId ?? randomId() }, { timeout });
   }
 
-  /** Refreshes the tokens now (REFRESH on the live socket). */
-  async refresh() {
-    if (!this.#tokens.refreshToken) throw new Error('no refresh token');
-    const res = await this.request(Cmd.REFRESH, { refresh_token: this.#tokens.refreshToken });
-    await this.#setTokens(res);
-    this.#scheduleRefresh();
-    return res;
+  /**
+   * Refreshes the tokens now (REFRESH on the live socket). Calls while
+   * one is in flight share it: a refresh token is single use, and a second
+   * use would revoke its whole family.
+   */
+  refresh() {
+    if (this.#refreshing) return this.#refreshing;
+    if (!this.#tokens.refreshToken) return Promise.reject(new Error('no refresh token'));
+    this.#refreshing = (async () => {
+      try {
+        const res = await this.request(Cmd.REFRESH, { refresh_token: this.#tokens.refreshToken });
+        await this.#setTokens(res);
+        this.#scheduleRefresh();
+        return res;
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
   }
 
   /** Acknowledges the inbox up to offset (default: what the app has been handed). */

@@ -140,3 +140,17 @@ test('handshakes refused with 429 are retried with backoff, not hammered', async
 function g0(g) {
   return { ws: g.ws };
 }
+
+test('concurrent refresh() calls spend the refresh token once', async (t) => {
+  const g = await startGateway();
+  t.after(() => g.cleanup());
+  const c = client(g, { username: 'alice', password: 'alice123', autoRefresh: false });
+  t.after(() => c.close());
+  await c.connect();
+  const [r1, r2] = await Promise.all([c.refresh(), c.refresh()]);
+  assert.equal(r1.refresh_token, r2.refresh_token);
+  await c.refresh(); // the family is still good
+  await sleep(200);
+  assert.equal(c.state, 'open');
+  assert.equal(c.sockets.length, 1);
+});
