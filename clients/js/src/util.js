@@ -11,9 +11,13 @@ export function decodeExp(jwt) {
   }
 }
 
-/** A random 128-bit id in hex (client_msg_id), from crypto.getRandomValues. */
+/**
+ * A random 128-bit id in hex (client_msg_id), from crypto.getRandomValues
+ * (Math.random where there is no Web Crypto: Node 18 without a flag).
+ */
 export function randomId() {
   const b = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(b);
+  if (globalThis.crypto?.getRandomValues) globalThis.crypto.getRandomValues(b);
+  else for (let i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256);
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }

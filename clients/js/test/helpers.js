@@ -1,12 +1,19 @@
 // Helpers shared by the test files: clients that record their sockets.
+import { createRequire } from 'node:module';
 import { Client } from '../src/index.js';
+
+// The WebSocket the tests use: Node's own (22+, or 20 with
+// --experimental-websocket), else the ws package that scripts/deps.sh
+// installs at the repository root (older Nodes): the SDK takes either
+// through options.WebSocket.
+const BaseWebSocket = globalThis.WebSocket ?? createRequire(new URL('../../../', import.meta.url))('ws').WebSocket;
 
 /**
  * recordingWebSocket returns a WebSocket class that records every socket
  * it opens in log: {url, protocols, at (ms since epoch)}.
  */
 export function recordingWebSocket(log) {
-  return class extends WebSocket {
+  return class extends BaseWebSocket {
     constructor(url, protocols) {
       log.push({ url, protocols, at: Date.now() });
       super(url, protocols);
