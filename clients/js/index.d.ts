@@ -79,6 +79,8 @@ export interface ClientOptions {
   syncTimeout?: number;
   /** Reconnect schedule (default 500 ms doubling to 30 s). */
   backoff?: BackoffOptions;
+  /** Send HEARTBEAT after this long without an inbound frame; no answer within requestTimeout abandons the socket (default 25000 ms; 0 disables). */
+  heartbeatInterval?: number;
   /** Give up after this many reconnects in a row without authenticating (default Infinity). */
   maxReconnectAttempts?: number;
   /** Refresh this long before the access token expires, at most half its remaining life (default 60000 ms). */

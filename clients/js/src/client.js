@@ -3,7 +3,7 @@
 
 import { Backoff } from './backoff.js';
 import { Emitter } from './emitter.js';
-import { ConnectionError, GatewayError } from './errors.js';
+import { ConnectionError, GatewayError, TimeoutError } from './errors.js';
 import { InboxCursor, Verdict } from './inbox.js';
 import { CloseCode, Cmd, Push, SUBPROTOCOL } from './protocol.js';
 import { Requests } from './requests.js';
@@ -20,6 +20,7 @@ const DEFAULTS = Object.freeze({
   ackDelay: 100,
   inboxFrom: 'latest',
   maxReconnectAttempts: Infinity,
+  heartbeatInterval: 25000,
   keepCredentials: false,
 });
 
@@ -265,7 +266,7 @@ export class Client extends Emitter {
     const protocols = [SUBPROTOCOL];
     if (token && this.#o.tokenIn === 'query') url.searchParams.set('token', token);
     else if (token) protocols.push('bearer.' + token);
-    this.#sock = { first: false, triedRefresh: false, triedLogin: false, firstTimer: null };
+    this.#sock = { first: false, triedRefresh: false, triedLogin: false, timer: null, lastIn: 0 };
     let ws;
     try {
       ws = new this.WebSocket(url.toString(), protocols);
@@ -275,6 +276,7 @@ export class Client extends Emitter {
       return;
     }
     this.#ws = ws;
+    this.#watch(gen, this.#o.requestTimeout, 'connect timeout');
     ws.onopen = () => gen === this.#gen && this.#onOpen();
     ws.onmessage = (ev) => gen === this.#gen && this.#onData(ev.data);
     ws.onclose = (ev) => gen === this.#gen && this.#onClose(ev.code, ev.reason);
@@ -282,29 +284,57 @@ export class Client extends Emitter {
     // may fire only the error when the connection is refused, so an error
     // counts as the close (the later close event, if any, is ignored).
     ws.onerror = () => {
-      this.#timers.setTimeout(() => {
-        if (gen !== this.#gen) return;
-        try {
-          ws.close();
-        } catch {
-          // not open yet: nothing to close
-        }
-        this.#onClose(1006, 'connection error');
-      }, 0);
+      this.#timers.setTimeout(() => this.#abort(gen, 'connection error'), 0);
     };
   }
 
   #onOpen() {
     this.#setState('authenticating');
+    this.#watch(this.#gen, this.#o.requestTimeout, 'no first frame');
+  }
+
+  // #watch gives the socket of generation gen ms to make progress (open,
+  // send its first frame) before it is abandoned with reason.
+  #watch(gen, ms, reason) {
+    this.#timers.clearTimeout(this.#sock.timer);
+    this.#sock.timer = this.#timers.setTimeout(() => this.#abort(gen, reason), ms);
+  }
+
+  // #abort gives up on the socket of generation gen without waiting for a
+  // closing handshake that a dead peer would never answer.
+  #abort(gen, reason) {
+    if (gen !== this.#gen) return;
+    try {
+      this.#ws?.close();
+    } catch {
+      // not open yet: nothing to close
+    }
+    this.#onClose(1006, reason);
+  }
+
+  // #heartbeat sends HEARTBEAT (1003) when nothing has arrived for
+  // heartbeatInterval and abandons the socket when it is not answered in
+  // time: a silently dead connection (a network gone, a frozen peer) is
+  // noticed in about interval + requestTimeout, not after TCP's minutes.
+  #heartbeat(gen) {
+    const every = this.#o.heartbeatInterval;
+    if (!(every > 0) || gen !== this.#gen) return;
     const s = this.#sock;
-    s.firstTimer = this.#timers.setTimeout(() => {
-      if (!s.first) this.#ws?.close(1000);
-    }, this.#o.requestTimeout);
+    const idle = this.#timers.now() - s.lastIn;
+    this.#timers.clearTimeout(s.timer);
+    if (idle < every) {
+      s.timer = this.#timers.setTimeout(() => this.#heartbeat(gen), every - idle);
+      return;
+    }
+    this.request(Cmd.HEARTBEAT, {}).then(
+      () => this.#heartbeat(gen),
+      (err) => (err instanceof TimeoutError ? this.#abort(gen, 'heartbeat timeout') : this.#heartbeat(gen)),
+    );
   }
 
   #onClose(code, reason) {
     this.#gen++; // later events of this socket are stale
-    this.#timers.clearTimeout(this.#sock?.firstTimer);
+    this.#timers.clearTimeout(this.#sock?.timer);
     this.#ws = null;
     this.#session = null;
     this.#syncing = false;
@@ -384,10 +414,12 @@ export class Client extends Emitter {
       this.emit('error', new Error('gateway sent a frame that is not JSON'));
       return;
     }
+    this.#sock.lastIn = this.#timers.now();
     if (!this.#sock.first) {
       this.#sock.first = true;
-      this.#timers.clearTimeout(this.#sock.firstTimer);
+      this.#timers.clearTimeout(this.#sock.timer);
       this.#onFirst(frame);
+      this.#heartbeat(this.#gen);
       return;
     }
     if (frame.seq !== undefined && this.#requests.settle(frame)) return;

@@ -154,3 +154,22 @@ test('concurrent refresh() calls spend the refresh token once', async (t) => {
   assert.equal(c.state, 'open');
   assert.equal(c.sockets.length, 1);
 });
+
+test('a frozen server is noticed by the heartbeat and left, and the client comes back', async (t) => {
+  const g = await startGateway();
+  t.after(async () => {
+    g.proc.kill('SIGCONT');
+    await g.cleanup();
+  });
+  const c = client(g, { token: mintToken('alice'), heartbeatInterval: 300, requestTimeout: 1500 });
+  t.after(() => c.close());
+  const first = await c.connect();
+  const gone = next(c, 'disconnected');
+  g.proc.kill('SIGSTOP'); // the TCP connection stays up; nothing answers
+  assert.equal((await gone).reason, 'heartbeat timeout');
+  const retries = record(c, 'reconnecting');
+  await eventually(() => retries.length >= 2, WAIT, 'retries while frozen'); // each abandoned by the connect or first-frame timeout
+  g.proc.kill('SIGCONT');
+  const back = await eventually(() => c.state === 'open' && c.session, WAIT, 'the client back');
+  assert.notEqual(back.sessionId, first.sessionId);
+});
