@@ -63,6 +63,7 @@ export class Client extends Emitter {
   #acked = 0;
   #syncing = false;
   #refreshing = null; // the refresh() in flight
+  #failedOpens = 0; // sockets in a row that offered the access token and never opened
 
   /** @param {import('../index.d.ts').ClientOptions} options */
   constructor(options) {
@@ -259,14 +260,19 @@ export class Client extends Emitter {
   #open() {
     const gen = ++this.#gen;
     this.#setState('connecting');
-    const token = this.#usableToken();
+    // A server with -reject-bad-token refuses a bad token with HTTP 401
+    // at the handshake, which a WebSocket cannot tell from a server that
+    // is down: after two such failures, when a refresh token or a password
+    // can authenticate in-band instead, try without the access token.
+    const fallback = this.#failedOpens >= 2 && (this.#tokens.refreshToken || this.#creds);
+    const token = fallback ? null : this.#usableToken();
     const url = new URL(this.#o.url);
     if (this.#o.deviceId) url.searchParams.set('device_id', this.#o.deviceId);
     if (this.#o.platform) url.searchParams.set('platform', this.#o.platform);
     const protocols = [SUBPROTOCOL];
     if (token && this.#o.tokenIn === 'query') url.searchParams.set('token', token);
     else if (token) protocols.push('bearer.' + token);
-    this.#sock = { first: false, triedRefresh: false, triedLogin: false, timer: null, lastIn: 0 };
+    this.#sock = { first: false, triedRefresh: false, triedLogin: false, timer: null, lastIn: 0, opened: false, token: !!token };
     let ws;
     try {
       ws = new this.WebSocket(url.toString(), protocols);
@@ -289,6 +295,8 @@ export class Client extends Emitter {
   }
 
   #onOpen() {
+    this.#sock.opened = true;
+    this.#failedOpens = 0;
     this.#setState('authenticating');
     this.#watch(this.#gen, this.#o.requestTimeout, 'no first frame');
   }
@@ -335,6 +343,7 @@ export class Client extends Emitter {
   #onClose(code, reason) {
     this.#gen++; // later events of this socket are stale
     this.#timers.clearTimeout(this.#sock?.timer);
+    if (this.#sock && !this.#sock.opened && this.#sock.token) this.#failedOpens++;
     this.#ws = null;
     this.#session = null;
     this.#syncing = false;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GatewayError, MemoryStorage } from '../src/index.js';
 import { WAIT, eventually, mintToken, next, post, sleep, startGateway } from './gateway.js';
+import { needs } from './features.js';
 import { client, within } from './helpers.js';
 
 describe('authentication', () => {
@@ -70,6 +71,25 @@ describe('authentication', () => {
     assert.equal((await c.connect()).userId, 'alice');
     assert.match((await refused).errMsg, /Token authentication failed/);
     assert.equal(c.sockets.length, 1, 'authenticated on the first socket');
+  });
+
+  test('a token refused at the handshake (-reject-bad-token) gives way to the refresh token', needs('reject-bad-token'), async () => {
+    const g2 = await startGateway(['-reject-bad-token']);
+    try {
+      const r = await post(g2, '/api/login', { username: 'bob', password: 'bob123' });
+      const storage = new MemoryStorage();
+      storage.set('tokens', { accessToken: mintToken('bob').slice(0, -4) + 'AAAA', refreshToken: r.json.body.refresh_token, expiresAt: 0 });
+      const c = client(g2, { storage });
+      try {
+        assert.equal((await within(c.connect(), WAIT, 'connect()')).userId, 'bob');
+        assert.equal(c.sockets.length, 3, 'two refused handshakes, then one without the token');
+        assert.deepEqual(c.sockets[2].protocols, ['gateway.v1']);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await g2.cleanup();
+    }
   });
 
   test('a wrong password stops and reports: no retry', async () => {

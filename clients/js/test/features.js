@@ -6,7 +6,8 @@
 // runs its tests.
 //   rooms: JOIN/LEAVE/PUBLISH, 3101 (issue 11)
 //   inbox: offsets, SYNC, ACK, resume (issue 12)
-export const SERVER_FEATURES_PENDING = ['rooms', 'inbox'];
+//   reject-bad-token: HTTP 401 at the handshake for a bad token (issue 16)
+export const SERVER_FEATURES_PENDING = ['rooms', 'inbox', 'reject-bad-token'];
 
 /** Options for node:test's test(): a todo when feature is pending. */
 export function needs(...features) {
