@@ -7,7 +7,7 @@ BIN       := bin
 FUZZTIME  ?= 100000x
 PKGS      := ./...
 
-.PHONY: build run test vet lint fuzz bench bench-smoke bench-peers cover seed-clients dashboard cluster-demo interop interop-wss clean
+.PHONY: deps build run test vet lint fuzz bench bench-smoke bench-peers cover seed-clients dashboard cluster-demo interop interop-wss clean
 
 build:
 	$(GO) build -o $(BIN)/gateway ./cmd/gateway
@@ -18,7 +18,13 @@ build:
 run:
 	$(GO) run ./cmd/gateway -demo
 
-test: vet
+# What the tests need beyond Go (Chromium, Python websockets, Node and npm,
+# a C compiler for -race, curl; ws@8 into node_modules/): installed when
+# root, else the one command to run is printed (scripts/deps.sh).
+deps:
+	./scripts/deps.sh
+
+test: deps vet
 	$(GO) test -race -shuffle=on -timeout 15m $(PKGS)
 	$(MAKE) fuzz
 	$(MAKE) sdk-test

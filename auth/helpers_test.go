@@ -115,33 +115,3 @@ func goid() uint64 {
 	id, _ := strconv.ParseUint(f[1], 10, 64)
 	return id
 }
-
-// eventually polls cond until it returns nil or timeout passes.
-func eventually(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", timeout, err)
-		}
-		<-tick.C
-	}
-}
-
-// waitFor receives from ch or fails the test after a generous bound.
-func waitFor[T any](t testing.TB, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatal("timed out waiting")
-		panic("unreachable")
-	}
-}

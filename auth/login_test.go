@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 type loginOutcome struct {
@@ -23,7 +25,7 @@ func loginSync(t *testing.T, m *Manager, req LoginRequest) loginOutcome {
 	if err := m.Login(req, func(r LoginResult, err error) { ch <- loginOutcome{res: r, err: err, goid: goid()} }); err != nil {
 		t.Fatalf("Login: %v", err)
 	}
-	return waitFor(t, ch)
+	return testutil.WaitChan(t, ch, "ch")
 }
 
 func TestLogin(t *testing.T) {
@@ -92,7 +94,7 @@ func TestLoginBusy(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, entered)
+	testutil.WaitChan(t, entered, "entered")
 	// The second fills the queue; the third finds it full.
 	if err := m.Login(req, func(_ LoginResult, err error) { results <- err }); err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func TestLoginBusy(t *testing.T) {
 	}
 	close(release)
 	for range 2 {
-		if err := waitFor(t, results); err != nil {
+		if err := testutil.WaitChan(t, results, "results"); err != nil {
 			t.Fatalf("queued login: %v", err)
 		}
 	}
@@ -116,13 +118,13 @@ func TestLoginClose(t *testing.T) {
 	if err := m.Login(req, func(LoginResult, error) { close(entered); <-release }); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, entered)
+	testutil.WaitChan(t, entered, "entered")
 	if err := m.Login(req, func(_ LoginResult, err error) { queued <- err }); err != nil {
 		t.Fatal(err)
 	}
 	closed := make(chan struct{})
 	go func() { m.Close(); close(closed) }()
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if !m.isClosed() {
 			return errors.New("Close has not started")
 		}
@@ -132,10 +134,10 @@ func TestLoginClose(t *testing.T) {
 		t.Fatalf("Login after Close = %v, want ErrClosed", err)
 	}
 	close(release)
-	if err := waitFor(t, queued); !errors.Is(err, ErrClosed) {
+	if err := testutil.WaitChan(t, queued, "queued"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("queued login got %v, want ErrClosed", err)
 	}
-	waitFor(t, closed)
+	testutil.WaitChan(t, closed, "closed")
 	m.Close() // idempotent
 	if _, _, err := m.IssueAccess("alice", ""); err != nil {
 		t.Fatalf("IssueAccess after Close: %v", err)
@@ -164,7 +166,7 @@ func TestLoginConcurrent(t *testing.T) {
 		}
 	}
 	for range n {
-		if err := waitFor(t, errs); err != nil {
+		if err := testutil.WaitChan(t, errs, "errs"); err != nil {
 			t.Fatal(err)
 		}
 	}

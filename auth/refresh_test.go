@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // clock is a settable test clock.
@@ -238,7 +240,7 @@ func TestRefreshAsync(t *testing.T) {
 	if err := m.RefreshAsync(RefreshRequest{Token: res.RefreshToken}, func(r LoginResult, err error) { ch <- out{r, err, goid()} }); err != nil {
 		t.Fatal(err)
 	}
-	got := waitFor(t, ch)
+	got := testutil.WaitChan(t, ch, "ch")
 	if got.err != nil || got.res.UserID != "alice" || got.goid == me {
 		t.Fatalf("got %+v", got)
 	}
@@ -249,7 +251,7 @@ func TestRefreshAsync(t *testing.T) {
 	if !m.IsRevoked(res.Family) {
 		t.Fatal("RevokeAsync did not take effect at once")
 	}
-	if err := waitFor(t, done); err != nil {
+	if err := testutil.WaitChan(t, done, "done"); err != nil {
 		t.Fatal(err)
 	}
 	m.Close()

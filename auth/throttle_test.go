@@ -64,6 +64,10 @@ func TestThrottleSuccessResetsPair(t *testing.T) {
 	fail(t, th, "alice", addrA, 3)
 	th.success("alice", addrA) // the 3rd attempt succeeded
 	fail(t, th, "alice", addrA, 3)
+	// The pair starts over, not off: past PairFree again it waits Base.
+	if w := th.attempt("alice", addrA); w != time.Second {
+		t.Fatalf("4th failure after the reset: wait %v, want 1s", w)
+	}
 }
 
 func TestThrottleAddress(t *testing.T) {

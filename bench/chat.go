@@ -35,6 +35,9 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	e := &chatRun{cfg: cfg, capped: capped, start: make(chan struct{}),
 		logs: make([]senderLog, max(cfg.Conns+cfg.FirstConn, cfg.PeerUsers))}
+	if cfg.Churn > 0 {
+		e.churn.acks = make([]senderLog, len(e.logs))
+	}
 	e.stopCtx, e.stop = context.WithCancel(ctx)
 	defer e.stop()
 	e.r = newRunner("chat", cfg, true)
@@ -59,6 +62,7 @@ func Chat(ctx context.Context, cfg Config) (*Report, error) {
 	rep := e.r.report()
 	rep.HoldSeconds = held.Seconds()
 	rep.Chat = e.report(held)
+	rep.Chat.Churn = e.churnReport()
 	rep.Server = e.r.serverLoad(rep.Chat.Delivered)
 	rep.Client = e.r.clientLoad(rep.Chat.Delivered)
 	rep.addLatency(LatencyAck, &e.ack)
@@ -82,6 +86,7 @@ type chatRun struct {
 	sent, acked, ackedNone, delivered, dups, foreign atomic.Int64
 	ackErrs                                          kindCounter
 	ack, e2e                                         recorder
+	churn                                            churnCounters // Config.Churn (churn.go)
 }
 
 // chatConn is one user's sending state, shared by its sender and reader.
@@ -89,7 +94,8 @@ type chatConn struct {
 	c     *conn
 	slots chan struct{} // one per request in flight; nil when uncapped
 	mu    sync.Mutex
-	ring  []stamp // guarded by mu: send time by seq modulo len
+	ring  []stamp     // guarded by mu: send time by seq modulo len
+	churn *churnState // Config.Churn: the user's current connection and inbox position
 }
 
 // Ack latency ring sizes: twice the requests in flight when capped.
@@ -121,6 +127,9 @@ func (e *chatRun) open(c *conn) {
 		cc.ring = make([]stamp, max(minAckRing, 2*e.cfg.Inflight))
 	}
 	c.chat = cc
+	if e.cfg.Churn > 0 {
+		cc.churn = newChurnState(c)
+	}
 	e.senders.Add(1)
 	go e.sendLoop(cc)
 }
@@ -158,13 +167,17 @@ func (e *chatRun) drain(ctx context.Context) {
 	deadline := time.Now().Add(e.cfg.Timeout)
 	lastDelivered, quietSince := int64(-1), time.Now()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		answered := e.acked.Load() + e.ackErrs.total()
+		answered := e.acked.Load() + e.ackErrs.total() + e.churn.abandoned.Load()
 		got := e.delivered.Load() + e.dups.Load()
 		if got != lastDelivered {
 			lastDelivered, quietSince = got, time.Now()
 		}
 		if answered >= e.sent.Load() {
-			if e.cfg.PeerUsers == 0 && e.delivered.Load() >= e.acked.Load()-e.ackedNone.Load() {
+			if e.cfg.Churn > 0 {
+				if e.ackedLost() == 0 {
+					return
+				}
+			} else if e.cfg.PeerUsers == 0 && e.delivered.Load() >= e.acked.Load()-e.ackedNone.Load() {
 				return
 			}
 			if e.cfg.PeerUsers > 0 && time.Since(quietSince) >= drainQuiet {
@@ -192,7 +205,7 @@ func (e *chatRun) sendLoop(cc *chatConn) {
 	var buf []byte
 	for seq := int64(1); ; seq++ {
 		if interval > 0 {
-			if !sleepUntil(e.stopCtx, next) {
+			if !e.churnUntil(cc, next) || !sleepUntil(e.stopCtx, next) {
 				return
 			}
 			next = next.Add(interval)
@@ -207,14 +220,35 @@ func (e *chatRun) sendLoop(cc *chatConn) {
 		if e.stopCtx.Err() != nil {
 			return
 		}
+		if e.churnDue(cc) {
+			e.reconnect(cc)
+		}
 		ns := time.Now().UnixNano()
 		buf = e.appendSend(buf[:0], cc.c, seq, ns)
 		cc.stampSent(seq, ns)
-		if cc.c.write(ws.OpText, buf) != nil {
-			return
+		w := cc.c
+		if cc.churn != nil {
+			w = cc.churn.cur.Load()
+		}
+		if err := w.write(ws.OpText, buf); err != nil {
+			if cc.churn == nil {
+				return
+			}
+			// the connection is gone (a reconnect failed): wait for the next turn
+			select {
+			case <-cc.slots:
+			default:
+			}
+			if !sleepUntil(e.stopCtx, time.Now().Add(10*time.Millisecond)) {
+				return
+			}
+			continue
 		}
 		e.sent.Add(1)
 		e.r.msgsOut.Add(1)
+		if cc.churn != nil {
+			cc.churn.outstanding.Add(1)
+		}
 	}
 }
 
@@ -276,6 +310,9 @@ func (e *chatRun) userName(n int) string {
 
 // body reads answers and pushes until the connection ends.
 func (e *chatRun) body(c *conn) error {
+	if cs := c.chat.churn; cs != nil {
+		defer func() { cs.exited <- struct{}{} }()
+	}
 	for {
 		op, p, err := c.readData()
 		if err != nil {
@@ -313,6 +350,8 @@ func (e *chatRun) handle(cc *chatConn, p []byte) {
 		e.onAck(cc, seq, code, body)
 	case cmd == cmdMessage && code == codeOK:
 		e.onPush(cc, body)
+	case cmd == cmdSync && cc.churn != nil:
+		e.onSync(cc, body)
 	default:
 		e.foreign.Add(1)
 	}
@@ -323,11 +362,17 @@ func (e *chatRun) onAck(cc *chatConn, seq, code int64, body []byte) {
 	case <-cc.slots:
 	default:
 	}
+	if cc.churn != nil {
+		cc.churn.outstanding.Add(-1)
+	}
 	if code != codeOK {
 		e.ackErrs.add("code " + strconv.FormatInt(code, 10))
 		return
 	}
 	e.acked.Add(1)
+	if cc.churn != nil {
+		e.churn.acks[e.cfg.FirstConn+cc.c.id].mark(seq)
+	}
 	if ns, ok := cc.sentAt(seq); ok {
 		e.ack.record(cc.c.id, time.Duration(time.Now().UnixNano()-ns))
 	}
@@ -348,16 +393,22 @@ func (e *chatRun) onAck(cc *chatConn, seq, code int64, body []byte) {
 
 func (e *chatRun) onPush(cc *chatConn, body []byte) {
 	var content []byte
+	var off int64
 	_ = eachField(body, func(k, v []byte) bool {
-		if string(k) == "content" {
+		switch string(k) {
+		case "content":
 			content, _ = jsonPlainString(v)
-			return false
+		case "offset":
+			off, _ = jsonInt(v)
 		}
 		return true
 	})
 	ns, from, seq, ok := parseContent(content)
 	if !ok || from < 0 || from >= len(e.logs) {
 		e.foreign.Add(1)
+		return
+	}
+	if cc.churn != nil && e.onPushOffsets(cc, uint64(off), from) {
 		return
 	}
 	e.e2e.record(cc.c.id, time.Duration(time.Now().UnixNano()-ns))

@@ -93,6 +93,11 @@ type Config struct {
 	// MsgRate is messages per second per user in Chat; zero means as fast
 	// as Inflight allows.
 	MsgRate float64
+	// Churn, in Chat, is how often each user disconnects and reconnects
+	// (per second, on average: 0.1 is 10% of the users every second),
+	// resuming from the last inbox offset it saw. Needs the gateway's
+	// inbox and one process (-procs 1).
+	Churn float64
 	// MaxMessage is the largest message accepted from the server.
 	MaxMessage int
 	// ReadBuffer is the per-connection read buffer (0: sized by scenario).
@@ -163,8 +168,11 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Conns < 0, c.Concurrency < 0, c.Duration < 0, c.Timeout < 0, c.Payload < 0,
 		c.Inflight < 0, c.Rate < 0, c.MsgRate < 0, c.FirstUser < 0, c.ReadBuffer < 16,
-		c.FirstConn < 0, c.FirstConn > c.FirstUser, c.PeerUsers < 0:
+		c.FirstConn < 0, c.FirstConn > c.FirstUser, c.PeerUsers < 0, c.Churn < 0:
 		return c, fmt.Errorf("%w: negative or too small value", ErrBadConfig)
+	}
+	if c.Churn > 0 && c.PeerUsers > 0 {
+		return c, fmt.Errorf("%w: -churn needs one process (-procs 1)", ErrBadConfig)
 	}
 	if c.To != ToRandom && c.To != ToSelf {
 		return c, fmt.Errorf("%w: -to %q (want random or self)", ErrBadConfig, c.To)

@@ -31,6 +31,10 @@ type conn struct {
 	closing atomic.Bool // set when the run closes the connection on purpose
 	pings   *atomic.Int64
 	chat    *chatConn // Chat's state; set before the body runs
+
+	// inboxEpoch and inboxOffset are the first frame's "inbox" (churn).
+	inboxEpoch  string
+	inboxOffset uint64
 }
 
 // newConn wraps an upgraded connection. br holds bytes the server sent right

@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 var testSecret = []byte("test-secret-not-for-production")
@@ -120,7 +122,7 @@ func TestConnectRoundRobinTargetsAndSrc(t *testing.T) {
 	for range 12 {
 		peers[<-done]++
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if a.live.Load() != 6 || b.live.Load() != 6 {
 			return fmt.Errorf("live %d and %d, want 6 and 6", a.live.Load(), b.live.Load())
 		}

@@ -57,9 +57,19 @@ func newConnector(cfg Config, hello bool, pings *atomic.Int64) *connector {
 // open connects connection i: TCP, upgrade, then (when k.hello) the first
 // frame and, in AuthLogin, the LOGIN exchange. Latencies are recorded only
 // for successful connects.
-func (k *connector) open(i int) (*conn, error) {
+func (k *connector) open(i int) (*conn, error) { return k.openWith(i, "") }
+
+// openWith is open with extra query parameters (a churn's resume).
+func (k *connector) openWith(i int, query string) (*conn, error) {
 	n := k.cfg.FirstUser + i
 	d, target, err := k.prepare(i, n)
+	if query != "" {
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		target += sep + query
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +142,10 @@ type reply struct {
 	Code  *int `json:"code"`
 	Body  struct {
 		UserID string `json:"user_id"`
+		Inbox  struct {
+			Epoch  string `json:"epoch"`
+			Offset uint64 `json:"offset"`
+		} `json:"inbox"`
 	} `json:"body"`
 }
 
@@ -148,6 +162,7 @@ func (k *connector) greet(c *conn, n int) error {
 	if r.Body.UserID != "" {
 		c.uid = r.Body.UserID
 	}
+	c.inboxEpoch, c.inboxOffset = r.Body.Inbox.Epoch, r.Body.Inbox.Offset
 	if k.cfg.Auth != AuthLogin {
 		return nil
 	}

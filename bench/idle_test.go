@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestIdleMemoryPingsAndStats(t *testing.T) {
@@ -31,7 +33,7 @@ func TestIdleMemoryPingsAndStats(t *testing.T) {
 	if rep.Pings != 30 {
 		t.Errorf("pings answered %d, want 30", rep.Pings)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if n := srv.pongs.Load(); n != 30 {
 			return fmt.Errorf("server saw %d pongs, want 30", n)
 		}
@@ -63,7 +65,7 @@ func TestIdleCountsDrops(t *testing.T) {
 	cfg := mustDefaults(t, Config{Targets: []string{srv.url}, Conns: 8, Auth: AuthNone})
 	r := newRunner("idle", cfg, true)
 	r.connectAll(context.Background(), r.idleBody)
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if n := r.drops.total(); n != 8 {
 			return fmt.Errorf("%d drops, want 8", n)
 		}

@@ -82,6 +82,7 @@ type ChatReport struct {
 	Foreign           int64            `json:"foreign"`    // pushes bench did not send
 	SendRate          float64          `json:"sent_per_sec"`
 	DeliverRate       float64          `json:"delivered_per_sec"`
+	Churn             *ChurnReport     `json:"churn,omitempty"`
 }
 
 // MemoryReport is memory seen around the connect phase, in bytes.
@@ -162,6 +163,10 @@ func (r *Report) chatRows(p func(string, ...any)) {
 	}
 	p("chat delivered\t %d (%.0f/s), lost %d, duplicates %d, foreign %d\n",
 		c.Delivered, c.DeliverRate, c.Lost, c.Duplicates, c.Foreign)
+	if ch := c.Churn; ch != nil {
+		p("chat churn\t %.3g/s per user: %d reconnects (%d failed); acked and never received %d, out of order %d, own copies replayed %d, resumes lost %d\n",
+			ch.Rate, ch.Reconnects, ch.ReconnectErrors, ch.AckedLost, ch.OutOfOrder, ch.Own, ch.SyncLost)
+	}
 }
 
 func (r *Report) memoryRows(p func(string, ...any)) {

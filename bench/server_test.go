@@ -308,23 +308,7 @@ func btoi(b bool) int {
 	return 0
 }
 
-// eventually polls f until it returns nil or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// errNotYet is what eventually's conditions return while waiting.
+// errNotYet is what testutil.Eventually's conditions return while waiting.
 var errNotYet = errors.New("not yet")
 
 // progressFunc is an io.Writer calling f with each progress line.

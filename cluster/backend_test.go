@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // exampleBackend is the whole loop of a backend service, as README.md
@@ -57,19 +59,19 @@ func exampleBackend(t testing.TB, natsURL string) {
 }
 
 func TestBackendRequestReplyAndPush(t *testing.T) {
-	ns := startNATS(t)
-	exampleBackend(t, ns.url())
+	ns := natstest.Start(t)
+	exampleBackend(t, ns.URL())
 	nodes := startNodes(t, ns, 3)
 	alice, bob := nodes[0].connect(t, "alice", "a1"), nodes[2].connect(t, "bob", "b3")
-	ns.waitInterest(t, cluster.UserSubject("bob"), 1)
+	ns.WaitInterest(t, cluster.UserSubject("bob"), 1)
 
-	alice.send(map[string]any{"cmd_id": 10001, "seq": 5, "body": map[string]any{"room": "r1", "notify": "bob"}})
-	r := alice.read()
-	if b := r.body(t); r.CmdID != 10001 || r.Seq != 5 || r.Code != 200 || b["room"] != "r1" ||
+	alice.Send(map[string]any{"cmd_id": 10001, "seq": 5, "body": map[string]any{"room": "r1", "notify": "bob"}})
+	r := alice.Read()
+	if b := r.BodyMap(t); r.CmdID != 10001 || r.Seq != 5 || r.Code != 200 || b["room"] != "r1" ||
 		b["joined_by"] != "alice" || b["device"] != "a1" {
 		t.Fatalf("reply %+v", r)
 	}
-	bob.expectMessage("rooms", "alice joined r1")
+	bob.ExpectMessage("rooms", "alice joined r1")
 
 	for _, tc := range []struct {
 		name string
@@ -83,8 +85,8 @@ func TestBackendRequestReplyAndPush(t *testing.T) {
 			code: 503, err: "cluster unavailable: no backend for cmd_id 10002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			alice.send(tc.msg)
-			if r := alice.read(); r.Code != tc.code || r.ErrMsg != tc.err || r.Seq != int64(tc.msg["seq"].(int)) {
+			alice.Send(tc.msg)
+			if r := alice.Read(); r.Code != tc.code || r.ErrMsg != tc.err || r.Seq != int64(tc.msg["seq"].(int)) {
 				t.Fatalf("reply %+v", r)
 			}
 		})
@@ -96,56 +98,56 @@ func TestBackendRequestReplyAndPush(t *testing.T) {
 // and after the restart cross-node delivery resumes without restarting
 // any node.
 func TestNATSStopAndRestart(t *testing.T) {
-	ns := startNATS(t)
+	ns := natstest.Start(t)
 	nodes := startNodes(t, ns, 3)
 	n1, n2 := nodes[0], nodes[1]
 	alice, carol := n1.connect(t, "alice", "a1"), n1.connect(t, "carol", "c1")
 	bob := n2.connect(t, "bob", "b2")
-	ns.waitInterest(t, cluster.UserSubject("bob"), 1)
-	alice.say(1, "bob", "before")
-	bob.expectMessage("alice", "before")
-	alice.expectResult(1, 0, true)
+	ns.WaitInterest(t, cluster.UserSubject("bob"), 1)
+	alice.Say(1, "bob", "before")
+	bob.ExpectMessage("alice", "before")
+	expectResult(alice, 1, 0, true)
 
-	ns.stop()
+	ns.Stop()
 	for _, n := range nodes {
-		eventually(t, func() error {
+		testutil.Eventually(t, testWait, func() error {
 			if s := n.readyz(t); s != http.StatusServiceUnavailable {
 				return fmt.Errorf("%s: /readyz %d, want 503", n.name, s)
 			}
 			return nil
 		})
 	}
-	alice.say(2, "bob", "while down")
-	if r := alice.read(); r.Seq != 2 || r.Code != 503 || r.ErrMsg != "cluster unavailable" {
+	alice.Say(2, "bob", "while down")
+	if r := alice.Read(); r.Seq != 2 || r.Code != 503 || r.ErrMsg != "cluster unavailable" {
 		t.Fatalf("remote SEND while down: %+v", r)
 	}
-	alice.say(3, "carol", "local while down")
-	carol.expectMessage("alice", "local while down")
-	alice.expectResult(3, 1, false)
-	alice.send(map[string]any{"cmd_id": 10001, "seq": 4})
-	if r := alice.read(); r.Seq != 4 || r.Code != 503 || r.ErrMsg != "cluster unavailable" {
+	alice.Say(3, "carol", "local while down")
+	carol.ExpectMessage("alice", "local while down")
+	expectResult(alice, 3, 1, false)
+	alice.Send(map[string]any{"cmd_id": 10001, "seq": 4})
+	if r := alice.Read(); r.Seq != 4 || r.Code != 503 || r.ErrMsg != "cluster unavailable" {
 		t.Fatalf("backend command while down: %+v", r)
 	}
 	dave := n2.connect(t, "dave", "d2") // a session that arrives while NATS is down
 
-	ns.start()
+	ns.Start()
 	for _, n := range nodes {
-		eventually(t, func() error {
+		testutil.Eventually(t, testWait, func() error {
 			if s := n.readyz(t); s != http.StatusOK {
 				return fmt.Errorf("%s: /readyz %d, want 200", n.name, s)
 			}
 			return nil
 		})
 	}
-	ns.waitInterest(t, cluster.UserSubject("bob"), 1)
-	ns.waitInterest(t, cluster.UserSubject("dave"), 1)
-	alice.say(5, "bob", "after")
-	bob.expectMessage("alice", "after")
-	alice.expectResult(5, 0, true)
-	alice.say(6, "dave", "hello dave")
-	dave.expectMessage("alice", "hello dave")
-	alice.expectResult(6, 0, true)
-	bob.say(1, "alice", "back at you")
-	alice.expectMessage("bob", "back at you")
-	bob.expectResult(1, 0, true)
+	ns.WaitInterest(t, cluster.UserSubject("bob"), 1)
+	ns.WaitInterest(t, cluster.UserSubject("dave"), 1)
+	alice.Say(5, "bob", "after")
+	bob.ExpectMessage("alice", "after")
+	expectResult(alice, 5, 0, true)
+	alice.Say(6, "dave", "hello dave")
+	dave.ExpectMessage("alice", "hello dave")
+	expectResult(alice, 6, 0, true)
+	bob.Say(1, "alice", "back at you")
+	alice.ExpectMessage("bob", "back at you")
+	expectResult(bob, 1, 0, true)
 }

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // BenchmarkPublishToInterestedNode is the bus's data path between two
@@ -11,10 +13,10 @@ import (
 // session of; the timer stops when B's Push handler has run for every one.
 // Both nodes and the NATS server share the machine.
 func BenchmarkPublishToInterestedNode(b *testing.B) {
-	ns := startNATS(b)
-	a, _ := startBus(b, ns.url(), nil)
+	ns := natstest.Start(b)
+	a, _ := startBus(b, ns.URL(), nil)
 	var got atomic.Int64
-	rx, err := New(Config{URLs: []string{ns.url()}, Logger: quietLogger()})
+	rx, err := New(Config{URLs: []string{ns.URL()}, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func BenchmarkPublishToInterestedNode(b *testing.B) {
 	}
 	b.Cleanup(rx.Close)
 	rx.Interest("bob", true)
-	ns.waitInterest(b, UserSubject("bob"), 1)
+	ns.WaitInterest(b, UserSubject("bob"), 1)
 	waitReady(b, a, true)
 	payload := make([]byte, 200)
 	b.ReportAllocs()
@@ -47,8 +49,8 @@ func BenchmarkPublishToInterestedNode(b *testing.B) {
 // BenchmarkPublishNoInterest is the cost of a publish nobody subscribes to
 // (the sender's own subject when it has no other device elsewhere).
 func BenchmarkPublishNoInterest(b *testing.B) {
-	ns := startNATS(b)
-	a, _ := startBus(b, ns.url(), nil)
+	ns := natstest.Start(b)
+	a, _ := startBus(b, ns.URL(), nil)
 	waitReady(b, a, true)
 	payload := make([]byte, 200)
 	b.ReportAllocs()
@@ -67,14 +69,14 @@ func BenchmarkPublishNoInterest(b *testing.B) {
 // time: ns/op is the round trip (two publishes, two NATS hops, two pushes),
 // an upper bound of twice the cross-node delivery latency without load.
 func BenchmarkPingPong(b *testing.B) {
-	ns := startNATS(b)
+	ns := natstest.Start(b)
 	pong := make(chan struct{}, 1)
 	var a, c *Bus
 	var err error
-	if a, err = New(Config{URLs: []string{ns.url()}, Logger: quietLogger()}); err != nil {
+	if a, err = New(Config{URLs: []string{ns.URL()}, Logger: quietLogger()}); err != nil {
 		b.Fatal(err)
 	}
-	if c, err = New(Config{URLs: []string{ns.url()}, Logger: quietLogger()}); err != nil {
+	if c, err = New(Config{URLs: []string{ns.URL()}, Logger: quietLogger()}); err != nil {
 		b.Fatal(err)
 	}
 	payload := make([]byte, 200)
@@ -88,8 +90,8 @@ func BenchmarkPingPong(b *testing.B) {
 	b.Cleanup(c.Close)
 	a.Interest("alice", true)
 	c.Interest("bob", true)
-	ns.waitInterest(b, UserSubject("alice"), 1)
-	ns.waitInterest(b, UserSubject("bob"), 1)
+	ns.WaitInterest(b, UserSubject("alice"), 1)
+	ns.WaitInterest(b, UserSubject("bob"), 1)
 	waitReady(b, a, true)
 	waitReady(b, c, true)
 	b.ReportAllocs()

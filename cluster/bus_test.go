@@ -7,20 +7,22 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // A publish reaches the nodes interested in the user, and only them; the
 // publishing node never gets its own message back.
 func TestPushFollowsInterest(t *testing.T) {
-	ns := startNATS(t)
-	a, recA := startBus(t, ns.url(), nil)
-	b, recB := startBus(t, ns.url(), nil)
-	c, recC := startBus(t, ns.url(), nil)
+	ns := natstest.Start(t)
+	a, recA := startBus(t, ns.URL(), nil)
+	b, recB := startBus(t, ns.URL(), nil)
+	c, recC := startBus(t, ns.URL(), nil)
 	waitReady(t, a, true)
 	b.Interest("bob", true)
 	c.Interest("bob", true)
 	a.Interest("bob", true) // the publisher's own interest must not echo
-	ns.waitInterest(t, UserSubject("bob"), 3)
+	ns.WaitInterest(t, UserSubject("bob"), 3)
 
 	if err := a.Publish("bob", []byte(`{"m":1}`)); err != nil {
 		t.Fatal(err)
@@ -31,14 +33,14 @@ func TestPushFollowsInterest(t *testing.T) {
 		}
 	}
 	c.Interest("bob", false)
-	ns.waitInterest(t, UserSubject("bob"), 2)
+	ns.WaitInterest(t, UserSubject("bob"), 2)
 	if err := a.Publish("bob", []byte(`{"m":2}`)); err != nil {
 		t.Fatal(err)
 	}
 	recB.waitFor(t, 2)
 	// A marker through C's own subject proves C had the chance to get m:2.
 	c.Interest("carol", true)
-	ns.waitInterest(t, UserSubject("carol"), 1)
+	ns.WaitInterest(t, UserSubject("carol"), 1)
 	if err := b.Publish("carol", []byte(`{"m":3}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -55,25 +57,25 @@ func TestPushFollowsInterest(t *testing.T) {
 
 // Interest toggled many times ends in the last state asked for.
 func TestInterestCoalesces(t *testing.T) {
-	ns := startNATS(t)
-	b, _ := startBus(t, ns.url(), nil)
+	ns := natstest.Start(t)
+	b, _ := startBus(t, ns.URL(), nil)
 	for i := range 100 {
 		b.Interest("u.1", i%2 == 0)
 		b.Interest("u 2", i%2 == 1)
 	}
-	ns.waitInterest(t, UserSubject("u.1"), 0)
-	ns.waitInterest(t, UserSubject("u 2"), 1)
+	ns.WaitInterest(t, UserSubject("u.1"), 0)
+	ns.WaitInterest(t, UserSubject("u 2"), 1)
 	b.Interest("u 2", false)
-	ns.waitInterest(t, UserSubject("u 2"), 0)
+	ns.WaitInterest(t, UserSubject("u 2"), 0)
 }
 
 func TestControl(t *testing.T) {
-	ns := startNATS(t)
-	a, _ := startBus(t, ns.url(), func(c *Config) { c.NodeID = "node-a" })
-	b, recB := startBus(t, ns.url(), nil)
+	ns := natstest.Start(t)
+	a, _ := startBus(t, ns.URL(), func(c *Config) { c.NodeID = "node-a" })
+	b, recB := startBus(t, ns.URL(), nil)
 	waitReady(t, a, true)
 	b.Interest("bob", true)
-	ns.waitInterest(t, UserSubject("bob"), 1)
+	ns.WaitInterest(t, UserSubject("bob"), 1)
 	if err := a.PublishControl("bob", "kick", []byte(`{"except":"s1"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +106,10 @@ func request(t *testing.T, b *Bus, cmd int, data string) requestResult {
 }
 
 func TestRequest(t *testing.T) {
-	ns := startNATS(t)
-	backend(t, ns.url(), UpSubject(10001), func(m *nats.Msg) { _ = m.Respond(append([]byte("echo "), m.Data...)) })
-	backend(t, ns.url(), UpSubject(10002), func(*nats.Msg) {}) // never answers
-	b, _ := startBus(t, ns.url(), func(c *Config) { c.RequestTimeout = 100 * time.Millisecond })
+	ns := natstest.Start(t)
+	backend(t, ns.URL(), UpSubject(10001), func(m *nats.Msg) { _ = m.Respond(append([]byte("echo "), m.Data...)) })
+	backend(t, ns.URL(), UpSubject(10002), func(*nats.Msg) {}) // never answers
+	b, _ := startBus(t, ns.URL(), func(c *Config) { c.RequestTimeout = 100 * time.Millisecond })
 	waitReady(t, b, true)
 	for _, tc := range []struct {
 		name string
@@ -134,9 +136,9 @@ func TestRequest(t *testing.T) {
 
 // Past MaxPending requests in flight, Request refuses at once.
 func TestRequestTableFull(t *testing.T) {
-	ns := startNATS(t)
-	backend(t, ns.url(), UpSubject(10002), func(*nats.Msg) {})
-	b, _ := startBus(t, ns.url(), func(c *Config) { c.MaxPending = 2 })
+	ns := natstest.Start(t)
+	backend(t, ns.URL(), UpSubject(10002), func(*nats.Msg) {})
+	b, _ := startBus(t, ns.URL(), func(c *Config) { c.MaxPending = 2 })
 	waitReady(t, b, true)
 	for i := range 3 {
 		err := b.Request(10002, nil, func([]byte, error) {})
@@ -166,9 +168,9 @@ func TestPublishQueueBounded(t *testing.T) {
 
 // Without a reachable NATS the bus starts anyway and refuses at once.
 func TestUnreachable(t *testing.T) {
-	ns := startNATS(t)
-	url := ns.url()
-	ns.stop()
+	ns := natstest.Start(t)
+	url := ns.URL()
+	ns.Stop()
 	b, _ := startBus(t, url, nil)
 	if b.Ready() {
 		t.Fatal("ready without a server")
@@ -180,22 +182,22 @@ func TestUnreachable(t *testing.T) {
 		t.Fatalf("Request: %v", err)
 	}
 	b.Interest("u", true) // recorded while down, sent once connected
-	ns.start()
+	ns.Start()
 	waitReady(t, b, true)
-	ns.waitInterest(t, UserSubject("u"), 1)
+	ns.WaitInterest(t, UserSubject("u"), 1)
 }
 
 // NATS stops and comes back on the same port: the bus reports it, refuses
 // meanwhile, and on reconnect its subscriptions work again.
 func TestReconnectRestoresSubscriptions(t *testing.T) {
-	ns := startNATS(t)
-	a, _ := startBus(t, ns.url(), nil)
-	b, recB := startBus(t, ns.url(), nil)
+	ns := natstest.Start(t)
+	a, _ := startBus(t, ns.URL(), nil)
+	b, recB := startBus(t, ns.URL(), nil)
 	b.Interest("bob", true)
-	ns.waitInterest(t, UserSubject("bob"), 1)
+	ns.WaitInterest(t, UserSubject("bob"), 1)
 	waitReady(t, a, true)
 
-	ns.stop()
+	ns.Stop()
 	waitReady(t, a, false)
 	waitReady(t, b, false)
 	if err := a.Publish("bob", []byte("{}")); !errors.Is(err, ErrUnavailable) {
@@ -203,11 +205,11 @@ func TestReconnectRestoresSubscriptions(t *testing.T) {
 	}
 	b.Interest("carol", true) // a change while down
 
-	ns.start()
+	ns.Start()
 	waitReady(t, a, true)
 	waitReady(t, b, true)
-	ns.waitInterest(t, UserSubject("bob"), 1)
-	ns.waitInterest(t, UserSubject("carol"), 1)
+	ns.WaitInterest(t, UserSubject("bob"), 1)
+	ns.WaitInterest(t, UserSubject("carol"), 1)
 	if err := a.Publish("bob", []byte(`{"after":1}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +222,9 @@ func TestReconnectRestoresSubscriptions(t *testing.T) {
 }
 
 func TestCloseFailsRequestsInFlight(t *testing.T) {
-	ns := startNATS(t)
-	backend(t, ns.url(), UpSubject(10002), func(*nats.Msg) {})
-	b, _ := startBus(t, ns.url(), nil)
+	ns := natstest.Start(t)
+	backend(t, ns.URL(), UpSubject(10002), func(*nats.Msg) {})
+	b, _ := startBus(t, ns.URL(), nil)
 	waitReady(t, b, true)
 	ch := make(chan error, 1)
 	if err := b.Request(10002, nil, func(_ []byte, err error) { ch <- err }); err != nil {

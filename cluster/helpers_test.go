@@ -4,93 +4,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // testWait bounds every wait: generous for a slow machine under -race; it
 // turns a hang into a failure and is never a timing assertion.
 const testWait = 20 * time.Second
-
-// natsServer is an embedded NATS server that can be stopped and started
-// again on the same port.
-type natsServer struct {
-	t    testing.TB
-	port int
-	srv  *server.Server
-}
-
-func startNATS(t testing.TB) *natsServer {
-	t.Helper()
-	ns := &natsServer{t: t, port: -1}
-	ns.start()
-	t.Cleanup(ns.stop)
-	return ns
-}
-
-func (ns *natsServer) start() {
-	ns.t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: ns.port, NoLog: true, NoSigs: true})
-	if err != nil {
-		ns.t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(testWait) {
-		ns.t.Fatal("nats server not ready")
-	}
-	ns.srv = srv
-	ns.port = srv.Addr().(*net.TCPAddr).Port
-}
-
-func (ns *natsServer) stop() {
-	if ns.srv != nil {
-		ns.srv.Shutdown()
-		ns.srv.WaitForShutdown()
-		ns.srv = nil
-	}
-}
-
-func (ns *natsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(ns.port) }
-
-// interest is how many subscriptions match subject on the server.
-func (ns *natsServer) interest(subject string) int {
-	return ns.srv.GlobalAccount().Interest(subject)
-}
-
-// waitInterest polls until subject has n subscriptions.
-func (ns *natsServer) waitInterest(t testing.TB, subject string, n int) {
-	t.Helper()
-	eventually(t, func() error {
-		if got := ns.interest(subject); got != n {
-			return fmt.Errorf("%s has %d subscriptions, want %d", subject, got, n)
-		}
-		return nil
-	})
-}
-
-// eventually polls cond until it returns nil or testWait passes.
-func eventually(t testing.TB, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(testWait)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		runtime.Gosched()
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // recorder collects what a bus's handlers get.
 type recorder struct {
@@ -129,7 +54,7 @@ func (r *recorder) all() []string {
 // waitFor waits until the recorder holds n messages and returns them.
 func (r *recorder) waitFor(t testing.TB, n int) []string {
 	t.Helper()
-	eventually(t, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if got := r.all(); len(got) < n {
 			return fmt.Errorf("got %d messages %q, want %d", len(got), got, n)
 		}
@@ -163,7 +88,7 @@ func startBus(t testing.TB, url string, mod func(*Config)) (*Bus, *recorder) {
 
 func waitReady(t testing.TB, b *Bus, want bool) {
 	t.Helper()
-	eventually(t, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if b.Ready() != want {
 			return fmt.Errorf("Ready() = %v, want %v", !want, want)
 		}

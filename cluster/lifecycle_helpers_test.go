@@ -1,14 +1,9 @@
 package cluster_test
 
 import (
-	"bufio"
-	"context"
-	"fmt"
-	"io"
 	"testing"
-	"time"
 
-	"github.com/gobwas/ws"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // tokens are what a login returns.
@@ -23,7 +18,7 @@ func (n *node) login(t testing.TB, user, pass, device string) tokens {
 	if status != 200 {
 		t.Fatalf("%s: login %s: %d %+v", n.name, user, status, r)
 	}
-	b := r.body(t)
+	b := r.BodyMap(t)
 	return tokens{access: b["access_token"].(string), refresh: b["refresh_token"].(string)}
 }
 
@@ -35,85 +30,32 @@ func (n *node) refreshHTTP(t testing.TB, refresh string) (int, reply) {
 
 // dialToken opens a session on n with an access token and returns the
 // client and its first frame.
-func (n *node) dialToken(t testing.TB, tok, device, platform string) (*client, reply) {
+func (n *node) dialToken(t testing.TB, tok, device, platform string) (*testutil.Client, reply) {
 	t.Helper()
-	d := ws.Dialer{Timeout: testWait}
-	conn, br, _, err := d.Dial(context.Background(), n.url+"?device_id="+device+"&platform="+platform+"&token="+tok)
-	if err != nil {
-		t.Fatalf("dial %s: %v", n.name, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if br == nil {
-		br = bufio.NewReader(conn)
-	}
-	c := &client{t: t, name: device + "@" + n.name, conn: conn, rd: br}
-	return c, c.read()
+	return n.g.DialToken(t, tok, device, platform, testutil.WithName(device+"@"+n.name))
 }
 
 // session opens an authenticated session with tok and returns it.
-func (n *node) session(t testing.TB, tok, device, platform string) *client {
+func (n *node) session(t testing.TB, tok, device, platform string) *testutil.Client {
 	t.Helper()
 	c, r := n.dialToken(t, tok, device, platform)
 	if r.Code != 200 {
-		t.Fatalf("%s: first frame %+v", c.name, r)
+		t.Fatalf("%s: first frame %+v", c.Name, r)
 	}
 	return c
 }
 
-// expectKicked reads until a 3003 push, checks its reason, then expects
-// close 4003.
-func (c *client) expectKicked(reason string) {
-	c.t.Helper()
-	for {
-		r := c.read()
-		if r.CmdID != 3003 {
-			continue
-		}
-		if got := r.body(c.t)["reason"]; got != reason {
-			c.t.Fatalf("%s: 3003 %+v, want reason %q", c.name, r, reason)
-		}
-		break
-	}
-	if code := c.closeCode(); code != 4003 {
-		c.t.Fatalf("%s: close %d after 3003, want 4003", c.name, code)
-	}
-}
-
-// closeCode reads until the server's close frame and returns its code.
-func (c *client) closeCode() int {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(testWait))
-	for {
-		h, err := ws.ReadHeader(c.rd)
-		if err != nil {
-			c.t.Fatalf("%s: no close frame: %v", c.name, err)
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.rd, p); err != nil {
-			c.t.Fatalf("%s: read: %v", c.name, err)
-		}
-		if h.OpCode == ws.OpClose {
-			if len(p) < 2 {
-				return 1005
-			}
-			return int(p[0])<<8 | int(p[1])
-		}
-	}
-}
-
 // alive checks that c is still open: a SEND to nobody is answered.
-func (c *client) alive(seq int) {
-	c.t.Helper()
-	c.say(seq, "nobody-"+c.name, "ping")
+func alive(c *testutil.Client, seq int) {
+	c.T.Helper()
+	c.Say(seq, "nobody-"+c.Name, "ping")
 	for {
-		r := c.read()
+		r := c.Read()
 		if r.CmdID == 2001 && int(r.Seq) == seq {
 			return
 		}
 		if r.CmdID == 3003 {
-			c.t.Fatalf("%s: kicked: %+v", c.name, r)
+			c.T.Fatalf("%s: kicked: %+v", c.Name, r)
 		}
 	}
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

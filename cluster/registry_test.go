@@ -3,34 +3,15 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 func openTestRegistry(t *testing.T) *Registry {
 	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(testWait) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	})
-	nc, err := nats.Connect("nats://" + srv.Addr().(*net.TCPAddr).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := natstest.StartJetStream(t).Connect(t)
 	r, err := OpenRegistry(context.Background(), nc, RegistryOptions{Memory: true})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/natsstore"
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 // sharedStore opens every node's refresh-token store on one JetStream
@@ -26,7 +27,7 @@ func sharedStore(t testing.TB) func(n *node) auth.RefreshStore {
 // recognised as a reuse, which revokes the family and kicks its live
 // session on n1; the family's newest refresh token is refused on n1 too.
 func TestRefreshAcrossNodes(t *testing.T) {
-	ns := startNATSJetStream(t)
+	ns := natstest.StartJetStream(t)
 	nodes := startNodesWith(t, ns, 3, nodeOptions{store: sharedStore(t)})
 	tok := nodes[0].login(t, "alice", "alice123", "")
 	live := nodes[0].session(t, tok.access, "d1", "web")
@@ -35,16 +36,16 @@ func TestRefreshAcrossNodes(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("refresh on n2: %d %+v", status, r)
 	}
-	b := r.body(t)
+	b := r.BodyMap(t)
 	next := tokens{access: b["access_token"].(string), refresh: b["refresh_token"].(string)}
-	nodes[2].session(t, next.access, "d1", "web").alive(1)
-	ns.waitInterest(t, cluster.UserSubject("alice"), 2)
+	alive(nodes[2].session(t, next.access, "d1", "web"), 1)
+	ns.WaitInterest(t, cluster.UserSubject("alice"), 2)
 
 	status, r = nodes[2].refreshHTTP(t, tok.refresh) // spent on n2
 	if status != 401 || r.ErrMsg != "invalid refresh token" {
 		t.Fatalf("reuse on n3: %d %+v", status, r)
 	}
-	live.expectKicked("token revoked")
+	live.ExpectKicked("token revoked")
 	if status, r := nodes[0].refreshHTTP(t, next.refresh); status != 401 {
 		t.Fatalf("refresh of the revoked family on n1: %d %+v", status, r)
 	}

@@ -38,6 +38,10 @@ type Admission struct {
 	// new socket is closed at once without an answer, so that a flood
 	// cannot use up file descriptors (default 64).
 	RejectBacklog int
+	// WSPath, when not empty, is the only request path that may upgrade
+	// ("/ws"; compared byte for byte, before the query); another path gets
+	// 404. Empty: any path (PROTOCOL.md §1).
+	WSPath string
 }
 
 func (a *Admission) withDefaults() {
@@ -101,14 +105,15 @@ func (a *admission) admit(remote net.Addr, n int64, now int64) (verdict, []byte)
 
 // Refusal kinds, for counting.
 const (
-	refusedBadRequest  = iota // 400 and the rest of 4xx not below
-	refusedForbidden          // 403 (origin)
-	refusedNotFound           // 404
-	refusedTooMany            // 429 (per-IP rate)
-	refusedTooLarge           // 431
-	refusedUnavailable        // 503 (MaxConns, draining)
-	refusedDropped            // closed without an answer past RejectBacklog
-	refusedTimeout            // request head not complete in HandshakeTimeout
+	refusedBadRequest   = iota // 400 and the rest of 4xx not below
+	refusedForbidden           // 403 (origin)
+	refusedNotFound            // 404
+	refusedTooMany             // 429 (per-IP rate)
+	refusedTooLarge            // 431
+	refusedUnavailable         // 503 (MaxConns, draining)
+	refusedDropped             // closed without an answer past RejectBacklog
+	refusedTimeout             // request head not complete in HandshakeTimeout
+	refusedUnauthorized        // 401 (TokenChecker refused the token)
 	numRefusals
 )
 
@@ -117,6 +122,8 @@ func (a *admission) count(resp []byte) {
 	k := refusedBadRequest
 	if len(resp) >= 12 {
 		switch string(resp[9:12]) {
+		case "401":
+			k = refusedUnauthorized
 		case "403":
 			k = refusedForbidden
 		case "404":
@@ -143,6 +150,9 @@ type Refusals struct {
 	Unavailable int64 // 503: at MaxConns or draining
 	Dropped     int64 // closed without an answer past Admission.RejectBacklog
 	Timeout     int64 // request head not complete within HandshakeTimeout
+	// Unauthorized counts 401s: the Handler's TokenChecker refused the
+	// upgrade's token.
+	Unauthorized int64
 }
 
 // Refusals returns the refusal counters. Any goroutine.
@@ -151,7 +161,8 @@ func (s *Server) Refusals() Refusals {
 	return Refusals{BadRequest: r[refusedBadRequest].Load(), Forbidden: r[refusedForbidden].Load(),
 		NotFound: r[refusedNotFound].Load(), TooMany: r[refusedTooMany].Load(),
 		TooLarge: r[refusedTooLarge].Load(), Unavailable: r[refusedUnavailable].Load(),
-		Dropped: r[refusedDropped].Load(), Timeout: r[refusedTimeout].Load()}
+		Dropped: r[refusedDropped].Load(), Timeout: r[refusedTimeout].Load(),
+		Unauthorized: r[refusedUnauthorized].Load()}
 }
 
 // SetDraining turns draining on or off. While on, every new connection,
@@ -206,7 +217,8 @@ func (s *Server) reportRefusals(rl *refusalLog, now int64) {
 	d := Refusals{BadRequest: r.BadRequest - rl.last.BadRequest, Forbidden: r.Forbidden - rl.last.Forbidden,
 		NotFound: r.NotFound - rl.last.NotFound, TooMany: r.TooMany - rl.last.TooMany,
 		TooLarge: r.TooLarge - rl.last.TooLarge, Unavailable: r.Unavailable - rl.last.Unavailable,
-		Dropped: r.Dropped - rl.last.Dropped, Timeout: r.Timeout - rl.last.Timeout}
+		Dropped: r.Dropped - rl.last.Dropped, Timeout: r.Timeout - rl.last.Timeout,
+		Unauthorized: r.Unauthorized - rl.last.Unauthorized}
 	rl.last = r
 	if d == (Refusals{}) {
 		return
@@ -214,5 +226,5 @@ func (s *Server) reportRefusals(rl *refusalLog, now int64) {
 	s.opts.Logger.Warn("connections refused in the last second", "bad_request", d.BadRequest,
 		"forbidden_origin", d.Forbidden, "not_found", d.NotFound, "rate_limited", d.TooMany,
 		"head_too_large", d.TooLarge, "unavailable", d.Unavailable, "dropped", d.Dropped,
-		"handshake_timeout", d.Timeout, "open", s.stats.Conns.Load(), "draining", s.Draining())
+		"handshake_timeout", d.Timeout, "unauthorized", d.Unauthorized, "open", s.stats.Conns.Load(), "draining", s.Draining())
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestOriginList(t *testing.T) {
@@ -156,7 +157,7 @@ func TestIPConnRate(t *testing.T) {
 	}
 	// The refusals are reported in one warning a second, not one a
 	// connection.
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if !strings.Contains(string(testlog.Lines()), "rate_limited=1") {
 			return errors.New("no warning about the refused connection")
 		}
@@ -172,7 +173,7 @@ func TestDraining(t *testing.T) {
 	half := dialRaw(t, srv.Addr()) // accepted before the drain, head after
 	head := half.request("/")
 	half.send(head[:10])
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := srv.Stats().Conns.Load(); n != 2 {
 			return fmt.Errorf("Conns = %d, want 2", n)
 		}
@@ -208,7 +209,7 @@ func TestRejectBacklog(t *testing.T) {
 	srv := startServer(t, echoHandler{}, o)
 	a := dialWS(t, srv.Addr(), "/")
 	refused := dialRaw(t, srv.Addr()) // held open without reading
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := srv.Refusals().Unavailable; n != 1 {
 			return fmt.Errorf("Unavailable = %d", n)
 		}
@@ -234,7 +235,7 @@ func TestHandshakeTimeoutCounted(t *testing.T) {
 	c := dialRaw(t, srv.Addr())
 	c.send([]byte("GET / HTTP/1.1\r\n"))
 	c.expectEOF()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := srv.Refusals().Timeout; n != 1 {
 			return fmt.Errorf("Timeout = %d", n)
 		}

@@ -12,9 +12,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // wsClient is a raw test client: it sends any bytes in any segmentation
@@ -254,10 +255,7 @@ func (c *wsClient) closeHandshake(code uint16) string {
 // expectEOF reads and discards until the server closes the socket.
 func (c *wsClient) expectEOF() {
 	c.t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(testWait))
-	if _, err := io.Copy(io.Discard, c.br); err != nil && !isReset(err) {
-		c.t.Fatalf("waiting for the server to close: %v", err)
-	}
+	testutil.ExpectEOF(c.t, c.nc, c.br)
 }
 
 // expectSilence checks that nothing arrives (and the socket stays open)
@@ -270,10 +268,6 @@ func (c *wsClient) expectSilence(d time.Duration) {
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		c.t.Fatalf("want silence, got frame op %d %q, err %v", f.op, f.payload, err)
 	}
-}
-
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // Client frame builders. Every client frame is masked with a fresh random

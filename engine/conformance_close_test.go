@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // Autobahn families 7 (close handshake) and 9 (limits and large messages).
@@ -138,7 +140,7 @@ func closeWithCode(addr net.Addr, code uint16) error {
 	if !valid {
 		_, _ = nc.Write(closeMsg(want, ""))
 	}
-	if n, err := io.Copy(io.Discard, br); n > 0 || err != nil && !isReset(err) {
+	if n, err := io.Copy(io.Discard, br); n > 0 || err != nil && !testutil.IsReset(err) {
 		return fmt.Errorf("after the close: %d bytes, %v", n, err)
 	}
 	return nil

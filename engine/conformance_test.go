@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The conformance suite: our own equivalent of the Autobahn|Testsuite's
@@ -55,16 +57,25 @@ type confFamily struct {
 func (fam confFamily) run(t *testing.T) (passed, total int) {
 	h := newConfHandler()
 	srv := startServer(t, h, fam.opts())
-	for i, cs := range fam.cases() {
+	cases := fam.cases()
+	for i, cs := range cases {
 		total++
 		dev := fmt.Sprintf("c%d-%s", i, strings.ReplaceAll(cs.id, ".", "_"))
 		if t.Run(cs.id+" "+cs.name, func(t *testing.T) { cs.run(t, srv, h, dev) }) {
 			passed++
+		} else if total-passed == confMaxFailures {
+			// A broken path fails most cases of its family, each after
+			// waiting testWait for a close that never comes: stop here,
+			// the family has failed already.
+			t.Fatalf("%d cases failed; the family's other %d cases not run", confMaxFailures, len(cases)-total)
 		}
 	}
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	return passed, total
 }
+
+// confMaxFailures is how many failed cases end a family's run.
+const confMaxFailures = 5
 
 // bigOptions are cmd/echo's limits: 16 MiB messages, a 64 MiB write queue.
 func bigOptions() Options {
@@ -182,7 +193,7 @@ func (c *wsClient) expectEnd() {
 	if n > 0 {
 		c.t.Fatalf("%d bytes after the close frame", n)
 	}
-	if err != nil && !isReset(err) {
+	if err != nil && !testutil.IsReset(err) {
 		c.t.Fatalf("waiting for the server to close: %v", err)
 	}
 }
@@ -218,7 +229,7 @@ func (h *confHandler) OnClose(c *Conn, code uint16) {
 func (h *confHandler) waitClose(t testing.TB, dev string) uint16 {
 	t.Helper()
 	var code uint16
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		c, ok := h.codes[dev]

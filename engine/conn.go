@@ -31,24 +31,25 @@ type Conn struct {
 	state connState
 	// upgraded is set once OnOpen has run, so that OnClose runs too.
 	upgraded bool
+	// closeCode is the code sent or received, for OnClose; loop-owned. It
+	// sits here, beside slot and state, so that Conn packs into 184 bytes
+	// (the 192-byte size class, with 8 bytes to spare).
+	closeCode uint16
 	// tls is the TLS session of a connection from the TLS listener, nil
 	// for a plain one.
 	tls *tlsConn
 
 	// Read side, loop-owned.
-	skip      uint64 // bytes of an abandoned frame still to discard
-	need      int    // inbound bytes the frame being received needs
-	fragOp    OpCode // opcode of the message being reassembled, 0 if none
-	frag      []byte // reassembled fragments
-	fragValid int    // bytes of frag known to be valid UTF-8
-	lastRead  int64  // coarse clock of the last inbound frame
-	lastPing  int64  // coarse clock of the last server ping
-	deadline  int64  // handshake, handler or close deadline (0: none)
-	dlCode    uint16 // close code when a handler deadline passes
-	dlReason  string
-	timer     int64  // when the handler's timer fires, UnixNano (0: none); see SetTimer
-	closeCode uint16 // code sent or received, for OnClose
-	ctx       any
+	skip     uint64 // bytes of an abandoned frame still to discard
+	need     int    // inbound bytes the frame being received needs
+	lastRead int64  // coarse clock of the last inbound frame
+	lastPing int64  // coarse clock of the last server ping
+	deadline int64  // handshake, handler or close deadline (0: none)
+	timer    int64  // when the handler's timer fires, UnixNano (0: none); see SetTimer
+	ctx      any
+	// rare holds what few connections need (fragments, a handler
+	// deadline's close); nil until first needed. See conn_rare.go.
+	rare *connRare
 
 	// Write side, guarded by mu.
 	mu        sync.Mutex
@@ -56,8 +57,8 @@ type Conn struct {
 	queued    int    // bytes in queue
 	scheduled bool   // a flush task is on its way to the loop
 	closeReq  uint16 // close requested with this code, 0 if not
-	closeMsg  string
 	closed    atomic.Bool
+	closeMsg  string
 }
 
 // Context returns the value the handler stored with SetContext. Loop only.
@@ -153,7 +154,8 @@ func (c *Conn) SetDeadline(d time.Duration, code uint16, reason string) {
 		return // the close timeout stands
 	}
 	c.deadline = c.srv.now() + int64(d)
-	c.dlCode, c.dlReason = code, reason
+	r := c.rareState()
+	r.dlCode, r.dlReason = code, reason
 }
 
 // ClearDeadline cancels SetDeadline. Loop only.

@@ -52,7 +52,9 @@
 // Refusals before the upgrade (Options.Admission, MaxConns, SetDraining) are
 // decided when a socket is accepted or its request head completes: 403 for
 // an Origin not allowed, 429 with Retry-After past the per-IP connect rate,
-// 503 with Retry-After at MaxConns or while draining. Every event loop has
+// 503 with Retry-After at MaxConns or while draining, 404 for a path other
+// than Admission.WSPath, and 401 for a token the Handler's TokenChecker
+// refuses. Every event loop has
 // its own SO_REUSEPORT listener, so that each accepted socket is counted
 // before the next is accepted and MaxConns bounds the open files (see
 // listen.go). Refusals, per-loop counters (LoopStats) and probes

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // pieces splits b at two fuzzer-chosen points into three pieces (some may
@@ -136,7 +138,7 @@ func checkServerOutput(t *testing.T, c *wsClient) {
 		switch {
 		case errors.Is(err, io.EOF):
 			return
-		case isReset(err):
+		case testutil.IsReset(err):
 			return // the server closed with input unread: output may be cut
 		case errors.As(err, &ne) && ne.Timeout():
 			t.Fatal("the server kept the socket open after the client's FIN")

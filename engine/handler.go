@@ -32,6 +32,12 @@ type Request struct {
 	// "platform", checked to be at most 64 bytes of [A-Za-z0-9_.:-].
 	DeviceID string
 	Platform string
+	// Since and Epoch are the query parameters "since" (a decimal offset;
+	// HasSince tells 0 from absent) and "epoch" (at most 64 bytes of
+	// [A-Za-z0-9_.:-]): a resume from the inbox (PROTOCOL.md §8).
+	Since    uint64
+	HasSince bool
+	Epoch    string
 }
 
 // TokenSource says where the upgrade request carried its token.

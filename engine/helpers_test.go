@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // testWait bounds every read, poll and shutdown in the tests: generous,
@@ -41,18 +43,26 @@ type testServer struct {
 // startServer starts a Server for h and stops it when the test ends.
 func startServer(t testing.TB, h Handler, o Options) *testServer {
 	t.Helper()
+	return serveOn(t, h, o, "127.0.0.1:0", (*Server).Addr)
+}
+
+// serveOn starts a Server for h serving plain, waits until it is ready
+// and addr (the listener the test needs) is set, and stops it when the
+// test ends.
+func serveOn(t testing.TB, h Handler, o Options, plain string, addr func(*Server) net.Addr) *testServer {
+	t.Helper()
 	srv, err := New(h, WithOptions(o))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	ts := &testServer{Server: srv, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Serve("127.0.0.1:0") }()
+	go func() { ts.done <- srv.Serve(plain) }()
 	select {
 	case <-srv.Ready():
 	case <-time.After(testWait):
 		t.Fatal("server not ready")
 	}
-	if srv.Addr() == nil {
+	if addr(srv) == nil {
 		t.Fatalf("Serve failed: %v", <-ts.done)
 	}
 	t.Cleanup(func() { ts.stop(t) })
@@ -77,23 +87,6 @@ func (ts *testServer) stop(t testing.TB) {
 			t.Error("Serve did not return after Stop")
 		}
 	})
-}
-
-// eventually calls f until it returns nil, failing the test with f's last
-// error after timeout.
-func eventually(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // statsZero reports an error while any connection counter is not 0.
@@ -192,7 +185,7 @@ func (r *recorder) OnClose(c *Conn, code uint16) {
 func (r *recorder) waitClose(t testing.TB, c *Conn) uint16 {
 	t.Helper()
 	var code uint16
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if r.nClose[c] == 0 {
@@ -219,37 +212,20 @@ func (r *recorder) closeCounts() map[string]int {
 // nextOpen waits for the next OnOpen.
 func (r *recorder) nextOpen(t testing.TB) (*Conn, Request) {
 	t.Helper()
-	select {
-	case req := <-r.opens:
-		return <-r.conns, req
-	case <-time.After(testWait):
-		t.Fatal("no OnOpen")
-	}
-	return nil, Request{}
+	req := testutil.WaitChan(t, r.opens, "OnOpen")
+	return <-r.conns, req
 }
 
 // nextClose waits for the next OnClose.
 func (r *recorder) nextClose(t testing.TB) recClose {
 	t.Helper()
-	select {
-	case ev := <-r.closes:
-		return ev
-	case <-time.After(testWait):
-		t.Fatal("no OnClose")
-	}
-	return recClose{}
+	return testutil.WaitChan(t, r.closes, "OnClose")
 }
 
 // nextMsg waits for the next OnMessage.
 func (r *recorder) nextMsg(t testing.TB) recMsg {
 	t.Helper()
-	select {
-	case m := <-r.msgs:
-		return m
-	case <-time.After(testWait):
-		t.Fatal("no OnMessage")
-	}
-	return recMsg{}
+	return testutil.WaitChan(t, r.msgs, "OnMessage")
 }
 
 // asciiPayload returns n printable bytes that differ from position to

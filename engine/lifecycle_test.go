@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestOnCloseOnce ends connections every way there is and checks that
@@ -58,7 +60,7 @@ func TestOnCloseOnce(t *testing.T) {
 	}
 	_ = mid.nc.Close()
 	stayed := int64(perEnding)
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		st := srv.Stats()
 		if c, u := st.Conns.Load(), st.Upgraded.Load(); c != stayed || u != stayed {
 			return fmt.Errorf("Conns=%d Upgraded=%d, want %d", c, u, stayed)
@@ -107,7 +109,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	half.send([]byte("GET /"))
 	// A socket accepted while gnet shuts down can be left open (its
 	// registration task never runs): let the server see all of them first.
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := srv.Stats().Conns.Load(); n != 5 {
 			return fmt.Errorf("Conns = %d, want 5", n)
 		}
@@ -121,7 +123,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if err := srv.Stop(context.Background()); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := runtime.NumGoroutine(); n > base {
 			buf := make([]byte, 1<<16)
 			return fmt.Errorf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])

@@ -55,7 +55,7 @@ func (l *loop) sweep(c *Conn, now int64, o *Options) {
 		switch c.state {
 		case stateOpen:
 			c.deadline = 0
-			c.closeAfterFlush(c.dlCode, c.dlReason)
+			c.closeAfterFlush(c.rare.dlCode, c.rare.dlReason) // set by SetDeadline
 		default: // handshake too slow, or the peer never answered our close
 			if c.state == stateHandshake {
 				l.srv.adm.refused[refusedTimeout].Add(1)

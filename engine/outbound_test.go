@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // seqPayload is goroutine g's i-th message: "g:i:" and a filler whose
@@ -90,12 +92,7 @@ func TestSlowConsumer(t *testing.T) {
 					t.Fatalf("%d frames queued to a client that does not read", n)
 				}
 			}
-			fast.send(msg(OpText, []byte("meanwhile")))
-			fast.expectMessage(OpText, []byte("meanwhile"))
-			slow.expectEOF()
-			if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
-				t.Fatalf("OnClose code %d, want 4008", code)
-			}
+			expectSlowClosed(t, rec, sc, fast, slow)
 			if got := srv.Stats().SlowConsumers.Load(); got != before+1 {
 				t.Fatalf("SlowConsumers %d, want %d", got, before+1)
 			}
@@ -195,7 +192,7 @@ func TestClosingDoesNotBuffer(t *testing.T) {
 		c.send(chunk)
 	}
 	buffered := make(chan int, 1)
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		sc.Execute(func() {
 			select { // never block the loop
 			case buffered <- sc.gc.InboundBuffered():
@@ -258,5 +255,18 @@ func TestCloseAfter(t *testing.T) {
 	}
 	if code := rec.waitClose(t, sc); code != CloseGoingAway {
 		t.Fatalf("OnClose code %d", code)
+	}
+}
+
+// expectSlowClosed checks that once sc's queue overflowed, the fast
+// client is still served, the slow one is disconnected, and OnClose of sc
+// says 4008 (slow consumer).
+func expectSlowClosed(t *testing.T, rec *recorder, sc *Conn, fast, slow *wsClient) {
+	t.Helper()
+	fast.send(msg(OpText, []byte("meanwhile")))
+	fast.expectMessage(OpText, []byte("meanwhile"))
+	slow.expectEOF()
+	if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
+		t.Fatalf("OnClose code %d, want 4008", code)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // connSnapshot is what a loop reports about one of its connections.
@@ -71,7 +73,7 @@ func TestPartialReads(t *testing.T) {
 	head := c.request("/?t=1")
 	for k := range len(head) - 1 {
 		c.send(head[k : k+1])
-		eventually(t, testWait, func() error {
+		testutil.Eventually(t, testWait, func() error {
 			s, err := onlyConn(t, srv.Server)
 			if err == nil && (s.state != stateHandshake || s.skip != uint64(k+1) || s.inbound != k+1) {
 				err = fmt.Errorf("after %d head bytes: %+v", k+1, s)
@@ -93,7 +95,7 @@ func TestPartialReads(t *testing.T) {
 		f := msg(m.op, m.p)
 		for k := range len(f) - 1 {
 			c.send(f[k : k+1])
-			eventually(t, testWait, func() error {
+			testutil.Eventually(t, testWait, func() error {
 				s, err := onlyConn(t, srv.Server)
 				if err == nil && (s.state != stateOpen || s.inbound != k+1) {
 					err = fmt.Errorf("after %d bytes of a frame: %+v", k+1, s)

@@ -51,6 +51,10 @@ func (c *Conn) handshake(buf []byte) int {
 		c.reject(resp)
 		return 0
 	}
+	if !c.tokenAccepted(&up.req) {
+		c.reject(resp401)
+		return 0
+	}
 	c.state, c.upgraded, c.deadline = stateOpen, true, 0
 	c.lastRead, c.lastPing = c.srv.now(), c.srv.now()
 	c.srv.stats.Upgrades.Add(1)
@@ -157,11 +161,11 @@ func (c *Conn) check(h header) (uint16, string) {
 		return 0, "" // closing: frames are only looked at for a close
 	case h.op.isControl() && (!h.fin || h.length > 125):
 		return CloseProtocolError, "bad control frame"
-	case h.op == OpContinuation && c.fragOp == 0:
+	case h.op == OpContinuation && c.fragOp() == 0:
 		return CloseProtocolError, "continuation without a start"
-	case !h.op.isControl() && h.op != OpContinuation && c.fragOp != 0:
+	case !h.op.isControl() && h.op != OpContinuation && c.fragOp() != 0:
 		return CloseProtocolError, "new message inside a fragmented one"
-	case !h.op.isControl() && h.length+uint64(len(c.frag)) > uint64(c.srv.opts.MaxMessageSize):
+	case !h.op.isControl() && h.length+uint64(c.fragLen()) > uint64(c.srv.opts.MaxMessageSize):
 		if th, ok := c.srv.h.(TooBigHandler); ok {
 			th.OnTooBig(c)
 		}
@@ -180,7 +184,7 @@ type TooBigHandler interface {
 // fail closes the connection for a protocol violation, after the frames
 // already queued. Loop only.
 func (c *Conn) fail(code uint16, reason string) {
-	c.frag, c.fragOp = nil, 0
+	c.dropFragments()
 	c.closeAfterFlush(code, reason)
 }
 
@@ -202,7 +206,8 @@ func (c *Conn) handleFrame(h header, p []byte) {
 		c.onClose(p)
 	case OpText, OpBinary:
 		if !h.fin {
-			c.fragOp, c.fragValid = h.op, 0
+			r := c.rareState()
+			r.fragOp, r.fragValid = h.op, 0
 			c.appendFragment(p)
 			return
 		}
@@ -220,24 +225,26 @@ func (c *Conn) handleFrame(h header, p []byte) {
 }
 
 // appendFragment adds a fragment to the message being reassembled and
-// checks its text so far.
+// checks its text so far. A message has begun: c.rare is set.
 func (c *Conn) appendFragment(p []byte) {
-	c.frag = append(c.frag, p...)
-	if c.fragOp != OpText {
+	r := c.rare
+	r.frag = append(r.frag, p...)
+	if r.fragOp != OpText {
 		return
 	}
-	n, ok := validUTF8Prefix(c.frag[c.fragValid:])
+	n, ok := validUTF8Prefix(r.frag[r.fragValid:])
 	if !ok {
 		c.fail(CloseInvalidData, "invalid UTF-8")
 		return
 	}
-	c.fragValid += n
+	r.fragValid += n
 }
 
 func (c *Conn) finishMessage() {
-	op, msg := c.fragOp, c.frag
-	c.frag, c.fragOp = nil, 0
-	if op == OpText && c.fragValid != len(msg) {
+	r := c.rare
+	op, msg, valid := r.fragOp, r.frag, r.fragValid
+	c.dropFragments()
+	if op == OpText && valid != len(msg) {
 		c.fail(CloseInvalidData, "invalid UTF-8")
 		return
 	}

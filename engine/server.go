@@ -21,6 +21,8 @@ type Server struct {
 	clock atomic.Int64 // coarse UnixNano, advanced by the ticker
 	stats Stats
 	adm   *admission
+	// tokens is h as a TokenChecker; nil when h is not one.
+	tokens TokenChecker
 	// release frees the port reservation once the listeners are bound.
 	release func()
 
@@ -68,6 +70,7 @@ func New(h Handler, opts ...Option) (*Server, error) {
 	}
 	s.clock.Store(time.Now().UnixNano())
 	s.adm = newAdmission(&s.opts)
+	s.tokens, _ = h.(TokenChecker)
 	return s, nil
 }
 
@@ -206,7 +209,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c.state = stateClosed
 	c.closed.Store(true)
 	c.loop.remove(c)
-	c.frag = nil
+	c.dropFragments()
 	if c.tls != nil {
 		c.tls.onClose()
 	}
@@ -230,6 +233,9 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 	if l == nil {
 		l = &loop{srv: s, gl: gl, up: newUpgrader()}
 		l.stats.Index, l.up.origins = len(s.loops), s.adm.origins
+		if s.opts.Admission.WSPath != "" {
+			l.up.path = []byte(s.opts.Admission.WSPath)
+		}
 		s.loops[gl] = l
 	}
 	return l

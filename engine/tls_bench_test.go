@@ -208,36 +208,5 @@ func BenchmarkTLSEcho(b *testing.B) {
 	o.Loops = 1
 	o.IdleTimeout = time.Hour
 	srv := startTLSServer(b, echoHandler{}, o, "")
-	c := dialWSS(b, srv.TLSAddr(), "/")
-	payload := asciiPayload(64)
-	frame := msg(OpText, payload)
-	echo := AppendFrame(nil, OpText, payload)
-	slots := make(chan struct{}, window)
-	werr := make(chan error, 1)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(payload)))
-	b.ResetTimer()
-	go func() {
-		for range b.N {
-			slots <- struct{}{}
-			if _, err := c.nc.Write(frame); err != nil {
-				werr <- err
-				return
-			}
-		}
-		werr <- nil
-	}()
-	_ = c.nc.SetReadDeadline(time.Now().Add(time.Minute))
-	got := make([]byte, len(echo))
-	for i := range b.N {
-		if _, err := io.ReadFull(c.br, got); err != nil {
-			b.Fatalf("echo %d: %v", i, err)
-		}
-		<-slots
-	}
-	b.StopTimer()
-	if err := <-werr; err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+	echoPipelined(b, dialWSS(b, srv.TLSAddr(), "/"), window)
 }

@@ -58,22 +58,7 @@ func tlsTestOptions(t testing.TB) Options {
 // the plain listener on plain ("" for none), stopped when the test ends.
 func startTLSServer(t testing.TB, h Handler, o Options, plain string) *testServer {
 	t.Helper()
-	srv, err := New(h, WithOptions(o))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	ts := &testServer{Server: srv, done: make(chan error, 1)}
-	go func() { ts.done <- srv.Serve(plain) }()
-	select {
-	case <-srv.Ready():
-	case <-time.After(testWait):
-		t.Fatal("server not ready")
-	}
-	if srv.TLSAddr() == nil {
-		t.Fatalf("Serve failed: %v", <-ts.done)
-	}
-	t.Cleanup(func() { ts.stop(t) })
-	return ts
+	return serveOn(t, h, o, plain, (*Server).TLSAddr)
 }
 
 // dialTLS opens a TCP connection to addr, wraps it with wrap (when not

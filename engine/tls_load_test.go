@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestTLSManyHandshakes runs 1,000 handshakes at once against a few
@@ -45,7 +47,7 @@ func TestTLSManyHandshakes(t *testing.T) {
 	if got := srv.Stats().TLSHandshakes.Load(); got != n {
 		t.Fatalf("TLSHandshakes %d, want %d", got, n)
 	}
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	if h := srv.Stats().TLSHandshaking.Load(); h != 0 {
 		t.Fatalf("TLSHandshaking %d after all finished", h)
 	}

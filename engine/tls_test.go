@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestTLSUpgradeTokenEchoClose(t *testing.T) {
@@ -46,7 +48,7 @@ func TestTLSUpgradeTokenEchoClose(t *testing.T) {
 			if n := srv.Stats().TLSHandshakes.Load(); n != 1 {
 				t.Fatalf("TLSHandshakes %d, want 1", n)
 			}
-			eventually(t, testWait, statsZero(srv.Server))
+			testutil.Eventually(t, testWait, statsZero(srv.Server))
 		})
 	}
 }
@@ -265,12 +267,7 @@ func TestTLSSlowConsumer(t *testing.T) {
 					t.Fatalf("%d frames queued to a client that does not read", n)
 				}
 			}
-			fast.send(msg(OpText, []byte("meanwhile")))
-			fast.expectMessage(OpText, []byte("meanwhile"))
-			slow.expectEOF()
-			if code := rec.waitClose(t, sc); code != CloseSlowConsumer {
-				t.Fatalf("OnClose code %d, want 4008", code)
-			}
+			expectSlowClosed(t, rec, sc, fast, slow)
 			if got := srv.Stats().SlowConsumers.Load(); got != before+1 {
 				t.Fatalf("SlowConsumers %d, want %d", got, before+1)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gobwas/ws"
 )
@@ -19,6 +20,7 @@ type upgrader struct {
 	queryToken, headerToken, protoToken []byte
 	scratch                             []byte      // percent-decoding space
 	origins                             *originList // nil: any Origin
+	path                                []byte      // Admission.WSPath; nil: any path
 }
 
 func newUpgrader() *upgrader {
@@ -77,9 +79,18 @@ var errBadParam = ws.RejectConnectionError(
 	ws.RejectionReason("bad device_id or platform"),
 )
 
-// onRequest takes token, device_id and platform from the request URI.
+var errNotFound = ws.RejectConnectionError(
+	ws.RejectionStatus(http.StatusNotFound),
+	ws.RejectionReason("path not found"),
+)
+
+// onRequest checks the path against Admission.WSPath and takes token,
+// device_id and platform from the request URI.
 func (up *upgrader) onRequest(uri []byte) error {
-	_, query, _ := bytes.Cut(uri, []byte{'?'})
+	path, query, _ := bytes.Cut(uri, []byte{'?'})
+	if up.path != nil && !bytes.Equal(path, up.path) {
+		return errNotFound
+	}
 	for len(query) > 0 {
 		var pair []byte
 		pair, query, _ = bytes.Cut(query, []byte{'&'})
@@ -101,8 +112,34 @@ func (up *upgrader) onRequest(uri []byte) error {
 				return errBadParam
 			}
 			up.req.Platform = string(v)
+		case "since", "epoch":
+			if err := up.resumeParam(string(name), up.unescape(value)); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
+}
+
+var errBadResume = ws.RejectConnectionError(
+	ws.RejectionStatus(http.StatusBadRequest),
+	ws.RejectionReason("bad since or epoch"),
+)
+
+// resumeParam takes "since" (a decimal offset) or "epoch".
+func (up *upgrader) resumeParam(name string, v []byte) error {
+	if name == "epoch" {
+		if !validParam(v) {
+			return errBadResume
+		}
+		up.req.Epoch = string(v)
+		return nil
+	}
+	n, err := strconv.ParseUint(string(v), 10, 64)
+	if err != nil {
+		return errBadResume
+	}
+	up.req.Since, up.req.HasSince = n, true
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestUpgradeAccept(t *testing.T) {
@@ -257,7 +259,7 @@ func TestUpgradeRefused(t *testing.T) {
 			c.expectStatus(tc.status)
 		})
 	}
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	if n := srv.Stats().Upgrades.Load(); n != 0 {
 		t.Fatalf("Upgrades = %d", n)
 	}
@@ -293,7 +295,7 @@ func TestUpgradeHeadLimit(t *testing.T) {
 		c.trySend(bytes.Repeat([]byte("p"), max+100))
 		c.expectStatus(http.StatusRequestHeaderFieldsTooLarge)
 	})
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 }
 
 func TestHandshakeTimeout(t *testing.T) {
@@ -304,7 +306,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	c := dialRaw(t, srv.Addr())
 	c.send([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
 	c.expectEOF()
-	eventually(t, testWait, statsZero(srv.Server))
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
 	if len(rec.opens) != 0 || len(rec.closes) != 0 {
 		t.Fatal("handler saw a connection that never upgraded")
 	}
@@ -327,7 +329,7 @@ func TestMaxConns(t *testing.T) {
 	b.expectMessage(OpText, []byte("still here"))
 
 	_ = a.nc.Close()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if n := srv.Stats().Conns.Load(); n >= 2 {
 			return fmt.Errorf("Conns = %d", n)
 		}

@@ -59,6 +59,17 @@ func (g *Gateway) apiPush(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := protocol.Message{MsgID: g.ids.next("m"), ToUID: in.ToUID, Content: in.Content,
 		ClientMsgID: in.ClientMsgID, TS: time.Now().UnixMilli()}
+	if g.ib != nil {
+		msg.ToUID, msg.Content = strings.Clone(msg.ToUID), append([]byte(nil), msg.Content...)
+		msg.ClientMsgID = strings.Clone(msg.ClientMsgID)
+		n, routed, err := g.pushInbox(&msg)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeOK(w, appendPushResult(nil, n, routed))
+		return
+	}
 	payload, frame := messagePayloadFrame(&msg)
 	to := strings.Clone(in.ToUID)
 	routed := g.cluster != nil && g.cluster.Publish(to, payload) == nil

@@ -1,12 +1,8 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
-	"encoding/pem"
 	"hash"
 	"strings"
 	"testing"
@@ -15,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -23,15 +20,8 @@ import (
 // of the same family gets the first frame 401, while the pinned algorithm
 // connects. (auth's TestAlgorithmPin covers every family.)
 func TestAlgorithmPinOverSocket(t *testing.T) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rsaKey, err := auth.KeyFromPEM("idp", "RS256", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	priv, pubPEM := authtest.RSAKey(t)
+	rsaKey, err := auth.KeyFromPEM("idp", "RS256", pubPEM)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 package gateway
 
 import (
-	"net/http"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // BenchmarkConnectWithToken is one whole authenticated connect over a real
@@ -11,15 +12,15 @@ import (
 // reported allocations).
 func BenchmarkConnectWithToken(b *testing.B) {
 	st := startStack(b, defaultStackOptions())
-	url := st.url + "?device_id=bench&token=" + st.token(b, "alice", "")
+	url := st.url + "?device_id=bench&token=" + testutil.Token(b, st.auth, "alice", "")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		c := dial(b, url, http.Header{})
-		if r := c.read(); r.Code != 200 {
+		c := testutil.Dial(b, url)
+		if r := c.Read(); r.Code != 200 {
 			b.Fatalf("first frame %+v", r)
 		}
-		c.conn.Close()
+		c.Conn.Close()
 	}
 }
 
@@ -34,8 +35,8 @@ func BenchmarkSendRoundTrip(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		alice.sendRaw(1, msg)
-		alice.read()
-		bob.read()
+		alice.SendRaw(1, msg)
+		alice.Read()
+		bob.Read()
 	}
 }

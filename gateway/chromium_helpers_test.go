@@ -1,12 +1,9 @@
 package gateway
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // chromiumPath finds headless Chromium: $CHROMIUM, else chromium,
@@ -40,10 +37,9 @@ func chromiumPath(t testing.TB) string {
 
 // browser is headless Chromium driven over the DevTools protocol.
 type browser struct {
-	t    testing.TB
-	conn net.Conn
-	rd   *bufio.Reader
-	id   int
+	t  testing.TB
+	c  *testutil.Client // the DevTools WebSocket
+	id int
 }
 
 // startBrowser starts Chromium with a fresh profile and a DevTools port
@@ -69,7 +65,7 @@ func startBrowser(t testing.TB) *browser {
 		_ = logf.Close()
 	})
 	var port, path string
-	eventually(t, 6*testWait, func() error {
+	testutil.Eventually(t, 6*testWait, func() error {
 		b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort"))
 		if err != nil {
 			return fmt.Errorf("chromium has not written DevToolsActivePort: %w", err)
@@ -84,15 +80,7 @@ func startBrowser(t testing.TB) *browser {
 	if _, err := strconv.Atoi(port); err != nil {
 		t.Fatalf("DevToolsActivePort: %q", port)
 	}
-	conn, br, _, err := ws.Dialer{Timeout: testWait}.Dial(context.Background(), "ws://127.0.0.1:"+port+path)
-	if err != nil {
-		t.Fatalf("DevTools: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	if br == nil {
-		br = bufio.NewReader(conn)
-	}
-	return &browser{t: t, conn: conn, rd: br}
+	return &browser{t: t, c: testutil.Dial(t, "ws://127.0.0.1:"+port+path, testutil.WithName("DevTools"))}
 }
 
 // call sends one DevTools command (to a page when session is set) and
@@ -105,12 +93,11 @@ func (b *browser) call(session, method string, params any) json.RawMessage {
 		msg["sessionId"] = session
 	}
 	out, _ := json.Marshal(msg)
-	_ = b.conn.SetDeadline(time.Now().Add(2 * testWait))
-	if err := wsutil.WriteClientMessage(b.conn, ws.OpText, out); err != nil {
+	if err := b.c.TrySend(ws.OpText, out); err != nil {
 		b.t.Fatalf("%s: %v", method, err)
 	}
 	for {
-		data, err := wsutil.ReadServerText(readWriter{b.rd, b.conn})
+		data, err := b.c.TryReadMessage()
 		if err != nil {
 			b.t.Fatalf("%s: %v", method, err)
 		}
@@ -164,11 +151,3 @@ func (b *browser) eval(session, expr string, v any) {
 		b.t.Fatalf("eval %s: value %s: %v", expr, r.Result.Value, err)
 	}
 }
-
-// readWriter reads from a buffered reader and writes to the connection.
-type readWriter struct {
-	*bufio.Reader
-	w net.Conn
-}
-
-func (rw readWriter) Write(p []byte) (int, error) { return rw.w.Write(p) }

@@ -129,6 +129,12 @@ func (g *Gateway) PushRemote(userID string, payload []byte) {
 	}
 	frame := engine.AppendFrame(make([]byte, 0, len(payload)+engine.HeaderRoom), engine.OpText, payload)
 	g.remote.pushed.Add(1)
+	if g.ib != nil {
+		if off, prev, ok := protocol.MessageOffsets(payload); ok {
+			g.deliverEntry(userID, liveEntry{off: off, prev: prev, frame: frame}, nil, nil)
+			return
+		}
+	}
 	g.hub.Deliver(userID, frame, nil, nil)
 }
 

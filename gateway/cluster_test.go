@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/cluster"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 var _ Cluster = (*cluster.Bus)(nil)
@@ -77,14 +78,14 @@ func TestSendRouted(t *testing.T) {
 	bob := st.connectAs(t, "bob", "b1")
 	waitSessions(t, st, 3)
 
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
-	for _, c := range []*client{bob, alice2} {
-		if r := c.read(); r.CmdID != 3001 || r.body(t)["content"] != "hi" {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
+	for _, c := range []*testutil.Client{bob, alice2} {
+		if r := c.Read(); r.CmdID != 3001 || r.BodyMap(t)["content"] != "hi" {
 			t.Fatalf("push %+v", r)
 		}
 	}
-	r := alice.read()
-	if b := r.body(t); r.Code != 200 || b["delivered"] != 1.0 || b["routed"] != true {
+	r := alice.Read()
+	if b := r.BodyMap(t); r.Code != 200 || b["delivered"] != 1.0 || b["routed"] != true {
 		t.Fatalf("response %+v", r)
 	}
 	pubs := fc.published()
@@ -92,9 +93,9 @@ func TestSendRouted(t *testing.T) {
 		t.Fatalf("publishes %q", pubs)
 	}
 	// To a user on no node here: delivered 0, still routed.
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "carol", "content": 1}})
-	alice2.read()
-	if b := alice.read().body(t); b["delivered"] != 0.0 || b["routed"] != true {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "carol", "content": 1}})
+	alice2.Read()
+	if b := alice.Read().BodyMap(t); b["delivered"] != 0.0 || b["routed"] != true {
 		t.Fatalf("response %v", b)
 	}
 }
@@ -110,19 +111,19 @@ func TestSendBusDown(t *testing.T) {
 	waitSessions(t, st, 3)
 	fc.ready.Store(false)
 
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "carol", "content": 1}})
-	if r := alice.read(); r.Code != 503 || r.ErrMsg != "cluster unavailable" || r.Seq != 1 {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "carol", "content": 1}})
+	if r := alice.Read(); r.Code != 503 || r.ErrMsg != "cluster unavailable" || r.Seq != 1 {
 		t.Fatalf("response %+v", r)
 	}
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": 2}})
-	if r := bob.read(); r.CmdID != 3001 {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": 2}})
+	if r := bob.Read(); r.CmdID != 3001 {
 		t.Fatalf("bob got %+v", r)
 	}
-	if r := alice2.read(); r.CmdID != 3001 || r.body(t)["content"] != 2.0 {
+	if r := alice2.Read(); r.CmdID != 3001 || r.BodyMap(t)["content"] != 2.0 {
 		t.Fatalf("alice's other device got %+v (the 503'd message must not be synced)", r)
 	}
-	r := alice.read()
-	if b := r.body(t); r.Code != 200 || b["delivered"] != 1.0 || b["routed"] != nil {
+	r := alice.Read()
+	if b := r.BodyMap(t); r.Code != 200 || b["delivered"] != 1.0 || b["routed"] != nil {
 		t.Fatalf("response %+v", r)
 	}
 }
@@ -161,8 +162,8 @@ func TestBackendCommand(t *testing.T) {
 		{name: "no backend", cmd: 10009, code: 503, body: "null", err: "cluster unavailable: no backend for cmd_id 10009"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			alice.send(map[string]any{"cmd_id": tc.cmd, "seq": 77, "body": map[string]any{"q": 1}})
-			r := alice.read()
+			alice.Send(map[string]any{"cmd_id": tc.cmd, "seq": 77, "body": map[string]any{"q": 1}})
+			r := alice.Read()
 			var body any
 			_ = json.Unmarshal(r.Body, &body)
 			got, _ := json.Marshal(body)
@@ -181,15 +182,15 @@ func TestBackendCommand(t *testing.T) {
 	}
 
 	// Unauthenticated, and with the bus down.
-	anon := dial(t, st.url, nil)
-	anon.read()
-	anon.send(map[string]any{"cmd_id": 10001, "seq": 1})
-	if r := anon.read(); r.Code != 401 {
+	anon := testutil.Dial(t, st.url)
+	anon.Read()
+	anon.Send(map[string]any{"cmd_id": 10001, "seq": 1})
+	if r := anon.Read(); r.Code != 401 {
 		t.Fatalf("anonymous backend command: %+v", r)
 	}
 	fc.ready.Store(false)
-	alice.send(map[string]any{"cmd_id": 10001, "seq": 2})
-	if r := alice.read(); r.Code != 503 || r.ErrMsg != "cluster unavailable" {
+	alice.Send(map[string]any{"cmd_id": 10001, "seq": 2})
+	if r := alice.Read(); r.Code != 503 || r.ErrMsg != "cluster unavailable" {
 		t.Fatalf("bus down: %+v", r)
 	}
 }
@@ -198,8 +199,8 @@ func TestBackendCommand(t *testing.T) {
 func TestBackendCommandSingleNode(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	alice := st.connectAs(t, "alice", "a1")
-	alice.send(map[string]any{"cmd_id": 10001, "seq": 3})
-	if r := alice.read(); r.Code != 400 || r.ErrMsg != "bad request: unknown cmd_id 10001" || r.Seq != 3 {
+	alice.Send(map[string]any{"cmd_id": 10001, "seq": 3})
+	if r := alice.Read(); r.Code != 400 || r.ErrMsg != "bad request: unknown cmd_id 10001" || r.Seq != 3 {
 		t.Fatalf("response %+v", r)
 	}
 }
@@ -213,8 +214,8 @@ func TestPushRemote(t *testing.T) {
 	st.gw.PushRemote("bob", []byte("\xff{"))
 	st.gw.PushRemote("bob", []byte(`[1]`))
 	st.gw.PushRemote("bob", []byte(` {"cmd_id":3001,"code":200,"body":{"content":"x"},"err_msg":""}`))
-	for _, c := range []*client{b1, b2} {
-		if r := c.read(); r.CmdID != 3001 || r.body(t)["content"] != "x" {
+	for _, c := range []*testutil.Client{b1, b2} {
+		if r := c.Read(); r.CmdID != 3001 || r.BodyMap(t)["content"] != "x" {
 			t.Fatalf("push %+v", r)
 		}
 	}
@@ -279,14 +280,14 @@ func TestPushAPI(t *testing.T) {
 				t.Fatalf("got %d %+v", status, r)
 			}
 			if status == 200 {
-				if b := r.body(t); b["delivered"] != tc.delivered || b["routed"] != nil {
+				if b := r.BodyMap(t); b["delivered"] != tc.delivered || b["routed"] != nil {
 					t.Fatalf("body %v", b)
 				}
 			}
 		})
 	}
-	r := bob.read()
-	if b := r.body(t); r.CmdID != 3001 || b["to_uid"] != "bob" || b["from_uid"] != "" || b["msg_id"] == "" ||
+	r := bob.Read()
+	if b := r.BodyMap(t); r.CmdID != 3001 || b["to_uid"] != "bob" || b["from_uid"] != "" || b["msg_id"] == "" ||
 		b["content"].(map[string]any)["n"] != "from admin" {
 		t.Fatalf("push %+v", r)
 	}
@@ -312,7 +313,7 @@ func TestPushAPICluster(t *testing.T) {
 	waitSessions(t, st, 1)
 
 	status, r := apiCall(t, api, "POST", "/api/push", "k", `{"to_uid":"carol","content":1}`)
-	if b := r.body(t); status != 200 || b["delivered"] != 0.0 || b["routed"] != true || len(fc.published()) != 1 {
+	if b := r.BodyMap(t); status != 200 || b["delivered"] != 0.0 || b["routed"] != true || len(fc.published()) != 1 {
 		t.Fatalf("routed push: %d %+v %q", status, r, fc.published())
 	}
 	if status, _ := apiCall(t, api, "GET", "/readyz", "", ""); status != 200 {
@@ -324,7 +325,7 @@ func TestPushAPICluster(t *testing.T) {
 		t.Fatalf("push with bus down: %d %+v", status, r)
 	}
 	if status, r := apiCall(t, api, "POST", "/api/push", "k", `{"to_uid":"bob","content":1}`); status != 200 ||
-		r.body(t)["delivered"] != 1.0 {
+		r.BodyMap(t)["delivered"] != 1.0 {
 		t.Fatalf("local push with bus down: %d %+v", status, r)
 	}
 	if status, _ := apiCall(t, api, "GET", "/readyz", "", ""); status != 503 {

@@ -40,6 +40,10 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 	case protocol.CmdRefresh:
 		return g.refresh(s, env)
 	case protocol.CmdLogout, protocol.CmdSend:
+	case protocol.CmdSync, protocol.CmdAck:
+		if g.ib == nil {
+			return protocol.UnknownCommand(env.CmdID)
+		}
 	default:
 		if !g.backendCommand(env.CmdID) {
 			return protocol.UnknownCommand(env.CmdID)
@@ -56,7 +60,13 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		s.conn.Write(logoutFrame(env))
 		return nil
 	}
-	if env.CmdID != protocol.CmdSend {
+	switch env.CmdID {
+	case protocol.CmdSync:
+		return g.syncCmd(s, env)
+	case protocol.CmdAck:
+		return g.ack(s, env)
+	case protocol.CmdSend:
+	default:
 		return g.forward(s, env)
 	}
 	return g.send(s, env)
@@ -71,6 +81,9 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 	}
 	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID,
 		ToUID: body.ToUID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
+	if g.ib != nil {
+		return g.sendInbox(s, replyTo(env), &msg)
+	}
 	if g.cluster != nil {
 		g.sendRouted(s, replyTo(env), &msg)
 		return nil

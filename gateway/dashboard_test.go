@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The dashboard in headless Chromium: it loads from the gateway alone, it
@@ -16,7 +18,7 @@ import (
 func TestDashboardInChromium(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	base := st.serveAPI(t)
-	if status, body := get(t, base+"/dashboard"); status != http.StatusOK || !strings.Contains(body, "<svg") {
+	if status, body := testutil.Get(t, base+"/dashboard"); status != http.StatusOK || !strings.Contains(body, "<svg") {
 		t.Fatalf("/dashboard: %d", status)
 	}
 	b := startBrowser(t)
@@ -36,7 +38,7 @@ func TestDashboardInChromium(t *testing.T) {
 		b.eval(tab, fmt.Sprintf("document.getElementById(%q).textContent", id), &s)
 		return s
 	}
-	eventually(t, 6*testWait, samples(2))
+	testutil.Eventually(t, 6*testWait, samples(2))
 	if got := text("v-conns"); got != "0" {
 		t.Fatalf("connections shown %q before any client, want 0", got)
 	}
@@ -49,11 +51,11 @@ func TestDashboardInChromium(t *testing.T) {
 	bob := st.connectAs(t, "bob", "b1")
 	st.connectAs(t, "carol", "c1")
 	for seq := 1; seq <= 5; seq++ {
-		alice.send(map[string]any{"cmd_id": 2001, "seq": seq, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
-		alice.read()
-		bob.read()
+		alice.Send(map[string]any{"cmd_id": 2001, "seq": seq, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
+		alice.Read()
+		bob.Read()
 	}
-	eventually(t, 6*testWait, func() error {
+	testutil.Eventually(t, 6*testWait, func() error {
 		if got := text("v-conns"); got != "3" {
 			return fmt.Errorf("connections shown %q, want 3", got)
 		}
@@ -65,7 +67,7 @@ func TestDashboardInChromium(t *testing.T) {
 		Points     int   `json:"points"`
 		Foreign    []string
 	}
-	eventually(t, 6*testWait, func() error {
+	testutil.Eventually(t, 6*testWait, func() error {
 		b.eval(tab, `({messages_in: dashboard.last.messages_in, upgrades: dashboard.last.upgrades,
 			points: document.querySelector('#c-conns polyline').getAttribute('points').split(' ').length,
 			Foreign: performance.getEntriesByType('resource').map(e => e.name)

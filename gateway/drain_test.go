@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,12 +15,14 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // drainClient is one of the drain test's clients: a reader goroutine
 // records what the server sends until the close.
 type drainClient struct {
-	c    *client
+	c    *testutil.Client
 	user string
 	done chan struct{}
 
@@ -30,7 +33,8 @@ type drainClient struct {
 	reconnect []time.Time      // when each RECONNECT arrived
 	retryMs   int64
 	code      uint16
-	afterAck  bool // a frame other than the close came after RECONNECT
+	afterAck  bool   // a frame other than the close came after RECONNECT
+	doubled   string // a msg_id received twice
 }
 
 type ack struct {
@@ -41,12 +45,12 @@ type ack struct {
 func (d *drainClient) read() {
 	defer close(d.done)
 	for {
-		r, err := d.c.tryRead()
+		r, err := d.c.TryRead()
 		if err != nil {
-			var ce closeError
+			var ce testutil.CloseError
 			if errors.As(err, &ce) {
 				d.mu.Lock()
-				d.code = ce.code
+				d.code = ce.Code
 				d.mu.Unlock()
 			}
 			return
@@ -69,6 +73,9 @@ func (d *drainClient) record(r reply) {
 	_ = json.Unmarshal(r.Body, &b)
 	switch {
 	case r.CmdID == 3001:
+		if d.got[b.MsgID] {
+			d.doubled = b.MsgID
+		}
 		d.got[b.MsgID] = true
 	case r.CmdID == 2001 && r.Code == 200:
 		d.acks[b.MsgID] = ack{to: d.to[r.Seq], delivered: b.Delivered}
@@ -84,8 +91,8 @@ func (d *drainClient) send(seq int64, to string) bool {
 	d.to[seq] = to
 	d.mu.Unlock()
 	b := fmt.Appendf(nil, `{"cmd_id":2001,"seq":%d,"body":{"to_uid":%q,"content":"m%d"}}`, seq, to, seq)
-	_ = d.c.conn.SetWriteDeadline(time.Now().Add(testWait))
-	return wsutil.WriteClientMessage(d.c.conn, ws.OpText, b) == nil
+	_ = d.c.Conn.SetWriteDeadline(time.Now().Add(testWait))
+	return wsutil.WriteClientMessage(d.c.Conn, ws.OpText, b) == nil
 }
 
 func (d *drainClient) ackCount() int {
@@ -98,7 +105,8 @@ func (d *drainClient) ackCount() int {
 // and /readyz 503; every session gets one RECONNECT with a jittered
 // retry_after_ms, then close 1001, no faster than the drain rate; every
 // message acknowledged to its sender with delivered=1 (before or during the
-// drain) reached its recipient before the recipient's close.
+// drain) reached its recipient before the recipient's close, and none
+// reached it twice.
 func TestDrain1000(t *testing.T) {
 	const (
 		n     = 1000
@@ -125,7 +133,7 @@ func TestDrain1000(t *testing.T) {
 			}
 		}
 	}
-	eventually(t, 4*testWait, func() error {
+	testutil.Eventually(t, 4*testWait, func() error {
 		for i, d := range clients {
 			if k := d.ackCount(); k != 2 {
 				return fmt.Errorf("client %d has %d acks", i, k)
@@ -158,13 +166,13 @@ func TestDrain1000(t *testing.T) {
 	go func() {
 		result <- st.gw.Drain(context.Background(), st.srv, DrainConfig{Rate: rate, Timeout: 4 * testWait, RetryAfter: retry})
 	}()
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if !st.srv.Draining() {
 			return errors.New("not draining yet")
 		}
 		return nil
 	})
-	if status, _ := get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
+	if status, _ := testutil.Get(t, base+"/readyz"); status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz %d while draining, want 503", status)
 	}
 	if status := upgradeStatus(t, st.srv.Addr().String()); status != http.StatusServiceUnavailable {
@@ -203,6 +211,8 @@ func checkDrained(t *testing.T, clients []*drainClient, start time.Time, rate fl
 			t.Fatalf("%s: close %d, want 1001", d.user, d.code)
 		case d.afterAck:
 			t.Fatalf("%s: a message came after RECONNECT", d.user)
+		case d.doubled != "":
+			t.Fatalf("%s: message %s received twice", d.user, d.doubled)
 		case d.retryMs < int64(retry/time.Millisecond)/2 || d.retryMs >= int64(retry/time.Millisecond)*3/2:
 			t.Fatalf("%s: retry_after_ms %d outside [%v/2, 3·%v/2)", d.user, d.retryMs, retry, retry)
 		}
@@ -252,7 +262,7 @@ func upgradeStatus(t *testing.T, addr string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.ReadResponse(bufioReader(nc), nil)
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
 	if err != nil {
 		t.Fatalf("read response: %v", err)
 	}

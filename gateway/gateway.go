@@ -9,6 +9,7 @@ import (
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 )
 
 // Config configures a Gateway. Zero fields get the defaults named on each.
@@ -38,6 +39,17 @@ type Config struct {
 	// MaxSessionsPerUser hold across nodes (see registry.go); nil: each
 	// node applies them to its own sessions.
 	Registry SessionRegistry
+	// RejectBadToken answers an upgrade whose token is invalid, expired,
+	// revoked or bound to another device with HTTP 401 (see
+	// engine.TokenChecker) instead of upgrading and sending the in-band
+	// 401 first frame (PROTOCOL.md §1, -reject-bad-token).
+	RejectBadToken bool
+	// Inbox is the inbox store (PROTOCOL.md §8); nil: the inbox is off
+	// (no offsets, no SYNC or ACK). The caller closes it after
+	// Gateway.CloseInbox.
+	Inbox inbox.Store
+	// InboxWorkers is the number of inbox store workers (default 64).
+	InboxWorkers int
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -57,12 +69,16 @@ type Gateway struct {
 	adminKey     [32]byte // SHA-256 of Config.AdminKey
 	adminOn      bool     // Config.AdminKey was set
 	remote       remoteStats
+	rejectBad    bool      // Config.RejectBadToken
+	ib           *inboxSvc // nil: the inbox is off
+	inboxStats   inboxCounters
 }
 
 var (
 	_ engine.Handler       = (*Gateway)(nil)
 	_ engine.TooBigHandler = (*Gateway)(nil)
 	_ engine.TimerHandler  = (*Gateway)(nil)
+	_ engine.TokenChecker  = (*Gateway)(nil)
 )
 
 // Close codes and reasons of the gateway (PROTOCOL.md §4).
@@ -90,8 +106,11 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{auth: cfg.Auth, hub: cfg.Hub, loginTimeout: cfg.LoginTimeout,
 		log: cfg.Logger, ids: newIDSource(), policy: cfg.LoginPolicy, maxSessions: cfg.MaxSessionsPerUser,
-		cluster: cfg.Cluster, registry: cfg.Registry}
+		cluster: cfg.Cluster, registry: cfg.Registry, rejectBad: cfg.RejectBadToken}
 	g.ctl, _ = cfg.Cluster.(Controller)
+	if cfg.Inbox != nil {
+		g.ib = newInboxSvc(cfg.Inbox, cfg.InboxWorkers)
+	}
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
 	return g, nil
@@ -120,7 +139,11 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
-	g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
+	m := g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
+	if g.ib != nil {
+		g.openInbox(s, m, req)
+		return
+	}
 	c.Write(firstFrameAuthenticated(s.id, claims.UserID, s.expiresAt))
 }
 
@@ -153,22 +176,28 @@ type grant struct {
 
 // authenticate makes s a session of gr.userID: it joins the hub (a new
 // member when the user or the family changes, which applies the login
-// policy), its login deadline ends and its expiry timer is set. Loop only.
-func (g *Gateway) authenticate(s *session, gr grant) {
+// policy), its login deadline ends and its expiry timer is set. It
+// returns the new member, or nil when the session stays the member it
+// was. Loop only.
+func (g *Gateway) authenticate(s *session, gr grant) *member {
 	s.expiresAt = gr.expiresAt.Unix()
 	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
 	if m := s.member; m != nil && m.UserID == gr.userID && m.family == gr.family {
-		return
+		return nil
 	}
 	if s.member != nil {
 		g.leave(s.member)
 	}
 	m := &member{conn: s.conn, family: gr.family}
 	m.Member = hub.Member{Conn: m, UserID: gr.userID, SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform}
+	if g.ib != nil {
+		m.ib = &ibState{mode: ibStarting}
+	}
 	s.member = m
 	g.hub.Add(&m.Member)
 	g.applyPolicy(m)
 	s.conn.ClearDeadline()
+	return m
 }
 
 // unauthenticate takes s out of the hub; it must log in again in time.

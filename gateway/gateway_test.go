@@ -9,15 +9,16 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/protocol"
 )
 
 // The exact first frames of PROTOCOL.md §2, one per way of connecting.
 func TestFirstFrame(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	tok := st.token(t, "alice", "")
-	expired := expiredToken(t)
+	tok := testutil.Token(t, st.auth, "alice", "")
+	expired := authtest.Mint(t, testSecret, "alice", time.Hour)
 	for _, tc := range []struct {
 		name    string
 		query   string
@@ -39,11 +40,7 @@ func TestFirstFrame(t *testing.T) {
 			code: 401, errMsg: protocol.MsgTokenInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := tc.header
-			if h == nil {
-				h = http.Header{}
-			}
-			r := dial(t, st.url+tc.query, h).read()
+			r := testutil.Dial(t, st.url+tc.query, testutil.WithHeader(tc.header)).Read()
 			if r.Code != tc.code || r.ErrMsg != tc.errMsg {
 				t.Fatalf("got code %d err_msg %q, want %d %q", r.Code, r.ErrMsg, tc.code, tc.errMsg)
 			}
@@ -53,7 +50,7 @@ func TestFirstFrame(t *testing.T) {
 				}
 				return
 			}
-			b := r.body(t)
+			b := r.BodyMap(t)
 			if b["message"] != tc.message || b["session_id"] == "" {
 				t.Errorf("body %v", b)
 			}
@@ -64,29 +61,15 @@ func TestFirstFrame(t *testing.T) {
 	}
 }
 
-func expiredToken(t *testing.T) string {
-	t.Helper()
-	past, err := auth.New(auth.Config{Secret: testSecret, Now: func() time.Time { return time.Now().Add(-time.Hour) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer past.Close()
-	tok, _, err := past.IssueAccess("alice", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
 // The seed's fallback: a refused token, then LOGIN on the same socket.
 func TestInvalidTokenThenLogin(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	c := dial(t, st.url+"?token=garbage", nil)
-	if r := c.read(); r.Code != 401 {
+	c := testutil.Dial(t, st.url+"?token=garbage")
+	if r := c.Read(); r.Code != 401 {
 		t.Fatalf("first frame %+v", r)
 	}
-	r := c.login("user123", "password123", 7)
-	b := r.body(t)
+	r := c.Login("user123", "password123", 7)
+	b := r.BodyMap(t)
 	if r.CmdID != 1001 || r.Seq != 7 || r.Code != 200 || b["message"] != "Login successful" || b["user_id"] != "user123" {
 		t.Fatalf("login reply %+v", r)
 	}
@@ -96,24 +79,24 @@ func TestInvalidTokenThenLogin(t *testing.T) {
 		}
 	}
 	// The issued access token works for a new connection.
-	c2 := dial(t, st.url+"?token="+b["access_token"].(string), nil)
-	if r := c2.read(); r.Code != 200 || r.body(t)["user_id"] != "user123" {
+	c2 := testutil.Dial(t, st.url+"?token="+b["access_token"].(string))
+	if r := c2.Read(); r.Code != 200 || r.BodyMap(t)["user_id"] != "user123" {
 		t.Fatalf("token from login: %+v", r)
 	}
 }
 
 func TestLoginFailures(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	c := dial(t, st.url, nil)
-	c.read()
-	if r := c.login("user123", "wrong", 1); r.Code != 401 || r.ErrMsg != protocol.ErrMsgBadCredentials || r.Seq != 1 {
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	if r := c.Login("user123", "wrong", 1); r.Code != 401 || r.ErrMsg != protocol.ErrMsgBadCredentials || r.Seq != 1 {
 		t.Errorf("wrong password: %+v", r)
 	}
-	if r := c.login("nobody", "password123", 2); r.Code != 401 || r.ErrMsg != protocol.ErrMsgBadCredentials {
+	if r := c.Login("nobody", "password123", 2); r.Code != 401 || r.ErrMsg != protocol.ErrMsgBadCredentials {
 		t.Errorf("unknown user: %+v", r)
 	}
-	c.send(map[string]any{"cmd_id": 1001, "seq": 3, "body": map[string]any{"username": "x"}})
-	if r := c.read(); r.Code != 400 || !strings.HasPrefix(r.ErrMsg, "bad request: ") {
+	c.Send(map[string]any{"cmd_id": 1001, "seq": 3, "body": map[string]any{"username": "x"}})
+	if r := c.Read(); r.Code != 400 || !strings.HasPrefix(r.ErrMsg, "bad request: ") {
 		t.Errorf("missing password: %+v", r)
 	}
 }
@@ -121,12 +104,12 @@ func TestLoginFailures(t *testing.T) {
 // Commands that need a session, and the errors of PROTOCOL.md §3.
 func TestErrors(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	anon := dial(t, st.url, nil)
-	anon.read()
+	anon := testutil.Dial(t, st.url)
+	anon.Read()
 	alice := st.connectAs(t, "alice", "a1")
 	for _, tc := range []struct {
 		name   string
-		c      *client
+		c      *testutil.Client
 		msg    string
 		binary bool
 		code   int
@@ -146,16 +129,16 @@ func TestErrors(t *testing.T) {
 			if tc.binary {
 				op = ws.OpBinary
 			}
-			tc.c.sendRaw(op, []byte(tc.msg))
-			r := tc.c.read()
+			tc.c.SendRaw(op, []byte(tc.msg))
+			r := tc.c.Read()
 			if r.Code != tc.code || !strings.HasPrefix(r.ErrMsg, tc.errMsg) || string(r.Body) != "null" {
 				t.Fatalf("got %+v, want %d %q", r, tc.code, tc.errMsg)
 			}
 		})
 	}
 	// Heartbeat works without a session; the connection is still usable.
-	anon.send(map[string]any{"cmd_id": 1003, "seq": 9, "body": map[string]any{}})
-	if r := anon.read(); r.Code != 200 || r.Seq != 9 || r.body(t)["server_time"] == nil {
+	anon.Send(map[string]any{"cmd_id": 1003, "seq": 9, "body": map[string]any{}})
+	if r := anon.Read(); r.Code != 200 || r.Seq != 9 || r.BodyMap(t)["server_time"] == nil {
 		t.Fatalf("heartbeat: %+v", r)
 	}
 }
@@ -166,21 +149,21 @@ func TestDelivery(t *testing.T) {
 	alice1 := st.connectAs(t, "alice", "a1")
 	alice2 := st.connectAs(t, "alice", "a2")
 	bob1 := st.connectAs(t, "bob", "b1")
-	bob2 := dial(t, st.url, nil) // bob's second device logs in with a password
-	bob2.read()
-	if r := bob2.login("bob", "bob123", 1); r.Code != 200 {
+	bob2 := testutil.Dial(t, st.url) // bob's second device logs in with a password
+	bob2.Read()
+	if r := bob2.Login("bob", "bob123", 1); r.Code != 200 {
 		t.Fatalf("bob login: %+v", r)
 	}
-	alice1.send(map[string]any{"cmd_id": 2001, "seq": 42, "from_uid": "alice",
+	alice1.Send(map[string]any{"cmd_id": 2001, "seq": 42, "from_uid": "alice",
 		"body": map[string]any{"to_uid": "bob", "content": map[string]any{"text": "hello"}, "client_msg_id": "c1"}})
-	res := alice1.read()
-	if res.CmdID != 2001 || res.Seq != 42 || res.Code != 200 || res.body(t)["delivered"] != float64(2) {
+	res := alice1.Read()
+	if res.CmdID != 2001 || res.Seq != 42 || res.Code != 200 || res.BodyMap(t)["delivered"] != float64(2) {
 		t.Fatalf("send result %+v", res)
 	}
-	msgID := res.body(t)["msg_id"]
-	for name, c := range map[string]*client{"bob1": bob1, "bob2": bob2, "alice2": alice2} {
-		r := c.read()
-		b := r.body(t)
+	msgID := res.BodyMap(t)["msg_id"]
+	for name, c := range map[string]*testutil.Client{"bob1": bob1, "bob2": bob2, "alice2": alice2} {
+		r := c.Read()
+		b := r.BodyMap(t)
 		content, _ := b["content"].(map[string]any)
 		if r.CmdID != 3001 || r.Code != 200 || b["msg_id"] != msgID || b["from_uid"] != "alice" ||
 			b["from_device"] != "a1" || b["to_uid"] != "bob" || content["text"] != "hello" ||
@@ -189,18 +172,18 @@ func TestDelivery(t *testing.T) {
 		}
 	}
 	// And back: bob → alice reaches both of alice's devices.
-	bob1.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "alice", "content": "hi"}})
-	if r := bob1.read(); r.body(t)["delivered"] != float64(2) {
+	bob1.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "alice", "content": "hi"}})
+	if r := bob1.Read(); r.BodyMap(t)["delivered"] != float64(2) {
 		t.Fatalf("bob's send: %+v", r)
 	}
-	for _, c := range []*client{alice1, alice2, bob2} {
-		if r := c.read(); r.CmdID != 3001 || r.body(t)["content"] != "hi" {
+	for _, c := range []*testutil.Client{alice1, alice2, bob2} {
+		if r := c.Read(); r.CmdID != 3001 || r.BodyMap(t)["content"] != "hi" {
 			t.Errorf("got %+v", r)
 		}
 	}
 	// A user nobody is connected as gets nothing and the sender learns 0.
-	alice1.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "carol", "content": 1}})
-	if r := alice1.read(); r.body(t)["delivered"] != float64(0) {
+	alice1.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "carol", "content": 1}})
+	if r := alice1.Read(); r.BodyMap(t)["delivered"] != float64(0) {
 		t.Fatalf("send to offline user: %+v", r)
 	}
 }
@@ -209,42 +192,42 @@ func TestLogoutLeavesHub(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	alice := st.connectAs(t, "alice", "a1")
 	bob := st.connectAs(t, "bob", "b1")
-	bob.send(map[string]any{"cmd_id": 1002, "seq": 1, "body": map[string]any{}})
-	if r := bob.read(); r.Code != 200 || r.body(t)["message"] != "Logged out" {
+	bob.Send(map[string]any{"cmd_id": 1002, "seq": 1, "body": map[string]any{}})
+	if r := bob.Read(); r.Code != 200 || r.BodyMap(t)["message"] != "Logged out" {
 		t.Fatalf("logout: %+v", r)
 	}
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": "x"}})
-	if r := alice.read(); r.body(t)["delivered"] != float64(0) {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": "x"}})
+	if r := alice.Read(); r.BodyMap(t)["delivered"] != float64(0) {
 		t.Fatalf("delivered to a logged-out session: %+v", r)
 	}
 }
 
 func TestDeviceBoundToken(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	tok := st.token(t, "alice", "phone1")
-	if r := dial(t, st.url+"?device_id=phone1&token="+tok, nil).read(); r.Code != 200 {
+	tok := testutil.Token(t, st.auth, "alice", "phone1")
+	if r := testutil.Dial(t, st.url+"?device_id=phone1&token="+tok).Read(); r.Code != 200 {
 		t.Fatalf("right device: %+v", r)
 	}
-	if r := dial(t, st.url+"?device_id=laptop&token="+tok, nil).read(); r.Code != 401 {
+	if r := testutil.Dial(t, st.url+"?device_id=laptop&token="+tok).Read(); r.Code != 401 {
 		t.Fatalf("wrong device: %+v", r)
 	}
 }
 
 func TestRefreshInBand(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	c := dial(t, st.url, nil)
-	c.read()
-	b := c.login("alice", "alice123", 1).body(t)
-	c2 := dial(t, st.url, nil)
-	c2.read()
-	c2.send(map[string]any{"cmd_id": 1004, "seq": 2, "body": map[string]any{"refresh_token": b["refresh_token"]}})
-	r := c2.read()
-	if r.Code != 200 || r.body(t)["user_id"] != "alice" || r.body(t)["access_token"] == "" {
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	b := c.Login("alice", "alice123", 1).BodyMap(t)
+	c2 := testutil.Dial(t, st.url)
+	c2.Read()
+	c2.Send(map[string]any{"cmd_id": 1004, "seq": 2, "body": map[string]any{"refresh_token": b["refresh_token"]}})
+	r := c2.Read()
+	if r.Code != 200 || r.BodyMap(t)["user_id"] != "alice" || r.BodyMap(t)["access_token"] == "" {
 		t.Fatalf("refresh: %+v", r)
 	}
 	// The refreshed connection is a session of alice.
-	c.send(map[string]any{"cmd_id": 2001, "seq": 3, "body": map[string]any{"to_uid": "alice", "content": "self"}})
-	if r := c.read(); r.body(t)["delivered"] != float64(1) {
+	c.Send(map[string]any{"cmd_id": 2001, "seq": 3, "body": map[string]any{"to_uid": "alice", "content": "self"}})
+	if r := c.Read(); r.BodyMap(t)["delivered"] != float64(1) {
 		t.Fatalf("send to own other session: %+v", r)
 	}
 }

@@ -9,10 +9,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"hash"
 	"io"
@@ -29,6 +27,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -83,29 +83,29 @@ func hostileTokens(t *testing.T, st *stack, keys *attackerKeys) {
 		{name: "no exp", token: hs("HS256", sha256.New, testSecret, with("exp", nil)), want: invalid},
 		{name: "no sub", token: hs("HS256", sha256.New, testSecret, with("sub", nil)), want: invalid},
 		{name: "exp as a string", token: hs("HS256", sha256.New, testSecret, with("exp", "never")), want: invalid},
-		{name: "wrong did", token: st.token(t, "alice", "phoneA"), query: "&device_id=phoneB", want: invalid},
-		{name: "did without device_id", token: st.token(t, "alice", "phoneA"), want: invalid},
+		{name: "wrong did", token: testutil.Token(t, st.auth, "alice", "phoneA"), query: "&device_id=phoneB", want: invalid},
+		{name: "did without device_id", token: testutil.Token(t, st.auth, "alice", "phoneA"), want: invalid},
 		{name: "refresh token as access token", token: refresh, want: invalid},
 		{name: "7 KB of garbage", token: strings.Repeat("x.", 3500), want: invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := dial(t, st.url+"?token="+url.QueryEscape(tc.token)+tc.query, nil)
-			r := c.read()
+			c := testutil.Dial(t, st.url+"?token="+url.QueryEscape(tc.token)+tc.query)
+			r := c.Read()
 			if r.Code != 401 || r.ErrMsg != tc.want || string(r.Body) != "null" {
 				t.Fatalf("first frame %+v, want 401 %q", r, tc.want)
 			}
-			c.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "x"}})
-			if r := c.read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgNotAuthenticated {
+			c.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "x"}})
+			if r := c.Read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgNotAuthenticated {
 				t.Fatalf("SEND with a refused token: %+v", r)
 			}
 		})
 	}
 	t.Run("LOGIN after a forged token", func(t *testing.T) {
-		c := dial(t, st.url, http.Header{"Authorization": {"Bearer " + unsigned("none")}})
-		if r := c.read(); r.Code != 401 {
+		c := testutil.Dial(t, st.url, testutil.WithHeader(http.Header{"Authorization": {"Bearer " + unsigned("none")}}))
+		if r := c.Read(); r.Code != 401 {
 			t.Fatalf("first frame %+v", r)
 		}
-		if r := c.login("bob", "bob123", 2); r.Code != 200 || r.body(t)["user_id"] != "bob" {
+		if r := c.Login("bob", "bob123", 2); r.Code != 200 || r.BodyMap(t)["user_id"] != "bob" {
 			t.Fatalf("login: %+v", r)
 		}
 	})
@@ -123,19 +123,12 @@ type attackerKeys struct {
 
 func newAttackerKeys(t *testing.T) *attackerKeys {
 	t.Helper()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rsaKey, rsaPub := authtest.RSAKey(t)
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &attackerKeys{rsa: rsaKey, ec: ecKey, rsaPub: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})}
+	return &attackerKeys{rsa: rsaKey, ec: ecKey, rsaPub: rsaPub}
 }
 
 // hostileLongTokens: a 100 KB refresh token over WebSocket passes
@@ -147,20 +140,20 @@ func hostileLongTokens(t *testing.T, st *stack) {
 	fits := strings.Repeat("r", protocol.MaxRefreshTokenLen)
 	t.Run("100 KB refresh token over WebSocket", func(t *testing.T) {
 		c := anonymous(t, st)
-		c.send(map[string]any{"cmd_id": 1004, "seq": 1, "body": map[string]any{"refresh_token": huge}})
-		if r := c.read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
+		c.Send(map[string]any{"cmd_id": 1004, "seq": 1, "body": map[string]any{"refresh_token": huge}})
+		if r := c.Read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
 			t.Fatalf("got %+v, want 413", r)
 		}
-		c.expectCloseOf(1009)
+		expectCloseOf(c, 1009)
 	})
 	t.Run("20 KB and 2 KB refresh tokens over WebSocket", func(t *testing.T) {
 		c := anonymous(t, st)
-		c.send(map[string]any{"cmd_id": 1004, "seq": 1, "body": map[string]any{"refresh_token": long}})
-		if r := c.read(); r.Code != 400 || r.ErrMsg != protocol.ErrMsgBadRequestPrefix+"refresh_token too long" || r.Seq != 1 {
+		c.Send(map[string]any{"cmd_id": 1004, "seq": 1, "body": map[string]any{"refresh_token": long}})
+		if r := c.Read(); r.Code != 400 || r.ErrMsg != protocol.ErrMsgBadRequestPrefix+"refresh_token too long" || r.Seq != 1 {
 			t.Fatalf("got %+v, want 400 refresh_token too long", r)
 		}
-		c.send(map[string]any{"cmd_id": 1004, "seq": 2, "body": map[string]any{"refresh_token": fits}})
-		if r := c.read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken || r.Seq != 2 {
+		c.Send(map[string]any{"cmd_id": 1004, "seq": 2, "body": map[string]any{"refresh_token": fits}})
+		if r := c.Read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken || r.Seq != 2 {
 			t.Fatalf("got %+v, want 401 invalid refresh token", r)
 		}
 	})
@@ -197,7 +190,7 @@ func hostileSlowConsumer(t *testing.T, st *stack) {
 	fast := st.connectAs(t, "bob", "bob-fast")
 	bystander := st.connectAs(t, "carol", "c1")
 	// Three users: a user's other sessions would get its messages too.
-	senders := []*client{st.connectAs(t, "alice", "a1"), st.connectAs(t, "user123", "u1"), st.connectAs(t, "dave", "d1")}
+	senders := []*testutil.Client{st.connectAs(t, "alice", "a1"), st.connectAs(t, "user123", "u1"), st.connectAs(t, "dave", "d1")}
 
 	got := make(chan int, 1)
 	go func() { got <- drainPushes(fast, []byte(`"content":"end"`)) }()
@@ -220,8 +213,8 @@ func hostileSlowConsumer(t *testing.T, st *stack) {
 	if code := rawClose(t, slow); code != 4008 {
 		t.Fatalf("slow consumer closed with %d, want 4008", code)
 	}
-	senders[2].send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "end"}})
-	if r := senders[2].read(); r.Code != 200 || r.body(t)["delivered"] != float64(1) {
+	senders[2].Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "end"}})
+	if r := senders[2].Read(); r.Code != 200 || r.BodyMap(t)["delivered"] != float64(1) {
 		t.Fatalf("last send: %+v", r)
 	}
 	total := sent[0] + sent[1] + sent[2]
@@ -230,8 +223,8 @@ func hostileSlowConsumer(t *testing.T, st *stack) {
 	}
 	t.Logf("%d messages of 16 KiB before the slow consumer was closed", total)
 	for _, c := range append(senders, bystander, fast) {
-		c.send(map[string]any{"cmd_id": 1003, "seq": 5, "body": map[string]any{}})
-		if r := c.read(); r.CmdID != 1003 || r.Code != 200 {
+		c.Send(map[string]any{"cmd_id": 1003, "seq": 5, "body": map[string]any{}})
+		if r := c.Read(); r.CmdID != 1003 || r.Code != 200 {
 			t.Fatalf("heartbeat: %+v", r)
 		}
 	}
@@ -240,14 +233,14 @@ func hostileSlowConsumer(t *testing.T, st *stack) {
 // flood sends messages of size bytes to user, each after the response to
 // the one before, until a response shows one of the user's sessions is
 // gone (delivered drops below 2). It returns how many it sent.
-func flood(c *client, user string, size int) (int, error) {
+func flood(c *testutil.Client, user string, size int) (int, error) {
 	head := fmt.Appendf(nil, `{"cmd_id":2001,"body":{"to_uid":%q,"content":"`, user)
 	msg := append(append(head, strings.Repeat("z", size)...), `"}}`...)
 	for n := 1; n <= 100_000; n++ {
-		if err := wsutil.WriteClientMessage(c.conn, ws.OpText, msg); err != nil {
+		if err := wsutil.WriteClientMessage(c.Conn, ws.OpText, msg); err != nil {
 			return n - 1, err
 		}
-		r, err := c.tryRead()
+		r, err := c.TryRead()
 		if err != nil {
 			return n, err
 		}
@@ -264,13 +257,13 @@ func flood(c *client, user string, size int) (int, error) {
 
 // drainPushes reads frames until one that holds last, and returns how many
 // text frames it read (-1 on an error).
-func drainPushes(c *client, last []byte) int {
+func drainPushes(c *testutil.Client, last []byte) int {
 	for n := 1; ; n++ {
-		op, p, err := readFrame(c)
+		h, p, err := c.TryReadFrame()
 		switch {
 		case err != nil:
 			return -1
-		case op != ws.OpText:
+		case h.OpCode != ws.OpText:
 			n--
 		case bytes.Contains(p, last):
 			return n
@@ -279,29 +272,17 @@ func drainPushes(c *client, last []byte) int {
 }
 
 // rawClose reads frames until the close frame and returns its code.
-func rawClose(t *testing.T, c *client) uint16 {
+func rawClose(t *testing.T, c *testutil.Client) uint16 {
 	t.Helper()
 	for {
-		op, p, err := readFrame(c)
+		h, p, err := c.TryReadFrame()
 		if err != nil {
 			t.Fatalf("want a close frame: %v", err)
 		}
-		if op == ws.OpClose {
-			return closeCode(p)
+		if h.OpCode == ws.OpClose {
+			return testutil.CloseCode(p)
 		}
 	}
-}
-
-// readFrame reads one server frame without decoding it.
-func readFrame(c *client) (ws.OpCode, []byte, error) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(testWait))
-	h, err := ws.ReadHeader(c.rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	p := make([]byte, h.Length)
-	_, err = io.ReadFull(c.rd, p)
-	return h.OpCode, p, err
 }
 
 // encodeJWT returns the first two segments of a JWT.

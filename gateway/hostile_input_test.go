@@ -2,20 +2,19 @@ package gateway
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -64,7 +63,7 @@ func hostileHeads(t *testing.T, st *stack) {
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
 			}
-			expectEOF(t, nc, br)
+			testutil.ExpectEOF(t, nc, br)
 		})
 	}
 }
@@ -88,15 +87,15 @@ func hostileFrames(t *testing.T, st *stack) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := anonymous(t, st)
-			if _, err := c.conn.Write(tc.in); err != nil {
+			if _, err := c.Conn.Write(tc.in); err != nil {
 				t.Fatal(err)
 			}
 			if tc.tooBig {
-				if r := c.read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
+				if r := c.Read(); r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
 					t.Fatalf("got %+v, want 413", r)
 				}
 			}
-			c.expectCloseOf(tc.codes...)
+			expectCloseOf(c, tc.codes...)
 		})
 	}
 	for seed := range uint64(20) {
@@ -107,8 +106,8 @@ func hostileFrames(t *testing.T, st *stack) {
 				in[i] = byte(rng.Uint32())
 			}
 			c := anonymous(t, st)
-			_, _ = c.conn.Write(in)
-			c.expectCloseOf(1002, 1007, 1009)
+			_, _ = c.Conn.Write(in)
+			expectCloseOf(c, 1002, 1007, 1009)
 		})
 	}
 }
@@ -139,14 +138,14 @@ func hostileJSON(t *testing.T, st *stack) {
 		`{"cmd_id":1003,"seq":7,"body":` + strings.Repeat("[", 10_000),
 		`{"cmd_id":1003,"x":` + strings.Repeat("[", 60_000) + `}`,
 	} {
-		c.sendRaw(ws.OpText, []byte(msg))
-		r := c.read()
+		c.SendRaw(ws.OpText, []byte(msg))
+		r := c.Read()
 		if r.Code != 400 || !strings.HasPrefix(r.ErrMsg, protocol.ErrMsgBadRequestPrefix) || string(r.Body) != "null" {
 			t.Errorf("%.60q: got %+v, want 400", msg, r)
 		}
 	}
-	c.send(map[string]any{"cmd_id": 1003, "seq": 99, "body": map[string]any{}})
-	if r := c.read(); r.Code != 200 || r.Seq != 99 {
+	c.Send(map[string]any{"cmd_id": 1003, "seq": 99, "body": map[string]any{}})
+	if r := c.Read(); r.Code != 200 || r.Seq != 99 {
 		t.Fatalf("heartbeat after the bad messages: %+v", r)
 	}
 }
@@ -172,24 +171,11 @@ func upgradeHead(target string, headers ...string) string {
 	return h + "\r\n"
 }
 
-// expectEOF reads until the server closes the connection.
-func expectEOF(t testing.TB, nc net.Conn, r io.Reader) {
-	t.Helper()
-	_ = nc.SetReadDeadline(time.Now().Add(testWait))
-	if _, err := io.Copy(io.Discard, r); err != nil && !isReset(err) {
-		t.Fatalf("waiting for the server to close: %v", err)
-	}
-}
-
-func isReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
 // anonymous connects without a token and reads the first frame.
-func anonymous(t *testing.T, st *stack) *client {
+func anonymous(t *testing.T, st *stack) *testutil.Client {
 	t.Helper()
-	c := dial(t, st.url, nil)
-	if r := c.read(); r.Code != 200 {
+	c := testutil.Dial(t, st.url)
+	if r := c.Read(); r.Code != 200 {
 		t.Fatalf("first frame %+v", r)
 	}
 	return c
@@ -197,18 +183,18 @@ func anonymous(t *testing.T, st *stack) *client {
 
 // expectCloseOf expects the server's close frame with one of codes,
 // answers it, and expects the server to close the connection.
-func (c *client) expectCloseOf(codes ...uint16) {
-	c.t.Helper()
-	code := c.expectClose()
+func expectCloseOf(c *testutil.Client, codes ...uint16) {
+	c.T.Helper()
+	code := c.ExpectClose()
 	ok := false
 	for _, want := range codes {
 		ok = ok || code == want
 	}
 	if !ok {
-		c.t.Fatalf("close code %d, want one of %v", code, codes)
+		c.T.Fatalf("close code %d, want one of %v", code, codes)
 	}
-	_ = wsutil.WriteClientMessage(c.conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), ""))
-	expectEOF(c.t, c.conn, c.rd)
+	_ = wsutil.WriteClientMessage(c.Conn, ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), ""))
+	c.ExpectEOF()
 }
 
 // maskedFrame is a masked FIN client frame.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestHostile runs the whole gateway (engine, gateway, hub, auth) while
@@ -50,7 +52,7 @@ func TestHostile(t *testing.T) {
 	if peak.heap > base.heap {
 		slack = max(slack, (peak.heap-base.heap)/4)
 	}
-	eventually(t, 3*testWait, func() error { return backToBase(st, base, slack) })
+	testutil.Eventually(t, 3*testWait, func() error { return backToBase(st, base, slack) })
 	end := measure()
 	t.Logf("heap %d KiB before, %d KiB after; goroutines %d before, %d after",
 		base.heap>>10, end.heap>>10, base.goroutines, end.goroutines)
@@ -88,7 +90,7 @@ func idleBudget(t *testing.T) int {
 	}
 	n := min(2000, (int(lim.Cur)-1000)/4) // gnet dies on EMFILE: keep a reserve
 	if n < 100 {
-		t.Skipf("open-files limit %d is too low", lim.Cur)
+		t.Fatalf("open-files limit %d is too low for this test: raise it (ulimit -n)", lim.Cur)
 	}
 	return n
 }
@@ -97,15 +99,15 @@ func idleBudget(t *testing.T) int {
 // and lazily built state are in the baseline.
 func warmUp(t *testing.T, st *stack) {
 	t.Helper()
-	c := dial(t, st.url, nil)
-	c.read()
-	if r := c.login("alice", "alice123", 1); r.Code != 200 {
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	if r := c.Login("alice", "alice123", 1); r.Code != 200 {
 		t.Fatalf("login: %+v", r)
 	}
-	c.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "alice", "content": "x"}})
-	c.read()
-	_ = c.conn.Close()
-	eventually(t, testWait, func() error { return noConns(st) })
+	c.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "alice", "content": "x"}})
+	c.Read()
+	_ = c.Conn.Close()
+	testutil.Eventually(t, testWait, func() error { return noConns(st) })
 }
 
 // baseline is what the process holds with no client connected.
@@ -155,7 +157,7 @@ func noConns(st *stack) error {
 // probe is the well-behaved client: HEARTBEAT round trips, one every
 // probePace, on its own goroutine.
 type probe struct {
-	c     *client
+	c     *testutil.Client
 	quit  chan struct{}
 	once  sync.Once
 	done  chan struct{}
@@ -205,10 +207,10 @@ func (pr *probe) run() {
 
 func (pr *probe) roundTrip(seq int64) error {
 	msg := fmt.Appendf(nil, `{"cmd_id":1003,"seq":%d,"body":{}}`, seq)
-	if err := wsutil.WriteClientMessage(pr.c.conn, ws.OpText, msg); err != nil {
+	if err := wsutil.WriteClientMessage(pr.c.Conn, ws.OpText, msg); err != nil {
 		return err
 	}
-	r, err := pr.c.tryRead()
+	r, err := pr.c.TryRead()
 	switch {
 	case err != nil:
 		return err
@@ -229,7 +231,7 @@ func (pr *probe) stop(t *testing.T) (int, time.Duration) {
 	if pr.n == 0 {
 		t.Fatal("the well-behaved client made no round trip")
 	}
-	_ = pr.c.conn.Close()
+	_ = pr.c.Conn.Close()
 	return pr.n, pr.worst
 }
 
@@ -260,7 +262,7 @@ func openIdle(t *testing.T, st *stack, n int) *idleConns {
 			}
 		}
 	}
-	eventually(t, testWait, func() error {
+	testutil.Eventually(t, testWait, func() error {
 		if got := st.srv.Stats().Conns.Load() - before; got < int64(2*n) {
 			return fmt.Errorf("server holds %d of the %d idle connections", got, 2*n)
 		}

@@ -64,9 +64,13 @@ func (g *Gateway) loggedIn(s *session, reply protocol.Ref, res auth.LoginResult,
 		s.conn.Write(errorReply(reply, errInternal))
 		return
 	}
-	g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt})
+	m := g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt})
 	g.ops.stats.add(s.conn.Loop(), cLogins, 1)
 	g.log.Debug("logged in", "session", s.id, "user", res.UserID)
+	if g.ib != nil && m != nil {
+		g.loginInbox(s, m, reply, res)
+		return
+	}
 	s.conn.Write(tokensFrame(reply, s.id, res))
 }
 
@@ -106,7 +110,9 @@ func (g *Gateway) refreshed(s *session, reply protocol.Ref, res auth.LoginResult
 		g.afterRefreshError(err) // after the reply: this session may be one it kicks
 		return
 	}
-	g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt})
+	if m := g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt}); g.ib != nil && m != nil {
+		g.startInbox(m, nil, nil)
+	}
 	g.ops.stats.add(s.conn.Loop(), cRefreshes, 1)
 	s.conn.Write(tokensFrame(reply, s.id, res))
 }

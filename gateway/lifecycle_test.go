@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -48,7 +50,7 @@ func TestProductRefreshSequence(t *testing.T) {
 		t.Fatal("refresh token not rotated")
 	}
 	_, first := st.connectWith(t, fresh.access, "")
-	if first.Code != 200 || first.body(t)["user_id"] != "user123" {
+	if first.Code != 200 || first.BodyMap(t)["user_id"] != "user123" {
 		t.Fatalf("reconnect with the new token: %+v", first)
 	}
 }
@@ -60,28 +62,28 @@ func TestExpiryOnLiveSession(t *testing.T) {
 	shortTTL(&o)
 	o.loginTimeout = 3 * time.Second
 	st := startStack(t, o)
-	c := dial(t, st.url, nil)
-	c.read()
-	tk := tokensOf(t, c.login("alice", "alice123", 1))
-	r := c.read() // nothing else is sent to this session before its expiry
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	tk := tokensOf(t, c.Login("alice", "alice123", 1))
+	r := c.Read() // nothing else is sent to this session before its expiry
 	if r.CmdID != 3004 || r.Code != 401 || r.ErrMsg != "token expired" || string(r.Body) != "null" {
 		t.Fatalf("want the 3004 push, got %+v", r)
 	}
-	c.send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": "x"}})
-	if r := c.read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgNotAuthenticated {
+	c.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "bob", "content": "x"}})
+	if r := c.Read(); r.Code != 401 || r.ErrMsg != protocol.ErrMsgNotAuthenticated {
 		t.Fatalf("send after expiry: %+v", r)
 	}
 	// REFRESH within -login-timeout makes it a session again (the new
 	// token lives at most a second: the next 3004, which only a session
 	// gets, is the proof).
-	if r := c.refreshCmd(tk.refresh, 3); r.Code != 200 || r.body(t)["user_id"] != "alice" {
+	if r := c.Refresh(tk.refresh, 3); r.Code != 200 || r.BodyMap(t)["user_id"] != "alice" {
 		t.Fatalf("refresh after expiry: %+v", r)
 	}
 	// It expires again; this time nobody refreshes: 3004, then 4001.
-	if r := c.read(); r.CmdID != 3004 {
+	if r := c.Read(); r.CmdID != 3004 {
 		t.Fatalf("want the second 3004, got %+v", r)
 	}
-	if code := c.expectClose(); code != closeAuthTimeout {
+	if code := c.ExpectClose(); code != closeAuthTimeout {
 		t.Fatalf("close %d, want 4001", code)
 	}
 }
@@ -92,18 +94,18 @@ func TestRefreshInBandExtendsExpiry(t *testing.T) {
 	o := defaultStackOptions()
 	o.authEdit = func(c *auth.Config) { c.AccessTTL = 5 * time.Second }
 	st := startStack(t, o)
-	c := dial(t, st.url, nil)
-	c.read()
-	tk := tokensOf(t, c.login("alice", "alice123", 1))
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	tk := tokensOf(t, c.Login("alice", "alice123", 1))
 	before := sessionExpiry(t, st, "alice")
-	eventually(t, testWait, func() error { // exp has whole seconds
+	testutil.Eventually(t, testWait, func() error { // exp has whole seconds
 		if time.Now().Unix() > before-5 {
 			return nil
 		}
-		return errorf("same second")
+		return fmt.Errorf("same second")
 	})
-	r := c.refreshCmd(tk.refresh, 2)
-	if r.Code != 200 || r.Seq != 2 || r.body(t)["session_id"] == "" {
+	r := c.Refresh(tk.refresh, 2)
+	if r.Code != 200 || r.Seq != 2 || r.BodyMap(t)["session_id"] == "" {
 		t.Fatalf("refresh: %+v", r)
 	}
 	if after := sessionExpiry(t, st, "alice"); after <= before {
@@ -111,7 +113,7 @@ func TestRefreshInBandExtendsExpiry(t *testing.T) {
 	}
 	// A live session cannot use another user's refresh token.
 	other := st.httpLogin(t, "bob", "bob123")
-	if r := c.refreshCmd(other.refresh, 3); r.Code != 403 {
+	if r := c.Refresh(other.refresh, 3); r.Code != 403 {
 		t.Fatalf("bob's token on alice's session: %+v", r)
 	}
 	if status, _, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": other.refresh}, nil); status != 200 {
@@ -130,13 +132,13 @@ func sessionExpiry(t *testing.T, st *stack, user string) int64 {
 		}
 		members <- memberOf(all[0])
 	})
-	m := waitChan(t, members)
+	m := testutil.WaitChan(t, members, "members")
 	if m == nil {
 		t.Fatalf("%s has not exactly one session", user)
 	}
 	exp := make(chan int64, 1)
 	m.conn.Execute(func() { exp <- m.conn.Context().(*session).expiresAt })
-	return waitChan(t, exp)
+	return testutil.WaitChan(t, exp, "exp")
 }
 
 // Reusing a spent refresh token revokes the family: its live session is
@@ -157,7 +159,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	if status != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
 		t.Fatalf("reused token: %d %+v", status, r)
 	}
-	live.expectKicked(reasonRevoked)
+	live.ExpectKicked(reasonRevoked)
 	if _, r := st.connectWith(t, second.access, ""); r.Code != 401 || r.ErrMsg != protocol.MsgTokenInvalid {
 		t.Fatalf("access token of the revoked family: %+v", r)
 	}
@@ -165,14 +167,14 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 		t.Fatalf("current token of the revoked family: %d", status)
 	}
 	// In-band reuse is detected the same way.
-	c := dial(t, st.url, nil)
-	c.read()
-	third := tokensOf(t, c.refreshCmd(other.refresh, 1))
-	if r := c.refreshCmd(other.refresh, 2); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	third := tokensOf(t, c.Refresh(other.refresh, 1))
+	if r := c.Refresh(other.refresh, 2); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
 		t.Fatalf("in-band reuse: %+v", r)
 	}
-	bystander.expectKicked(reasonRevoked)
-	c.expectKicked(reasonRevoked) // c was a session of that family too
+	bystander.ExpectKicked(reasonRevoked)
+	c.ExpectKicked(reasonRevoked) // c was a session of that family too
 	if status, _, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": third.refresh}, nil); status != 401 {
 		t.Fatalf("token after in-band reuse: %d", status)
 	}
@@ -220,19 +222,19 @@ func TestRestartKeepsRefreshState(t *testing.T) {
 // login is kicked, and neither its refresh nor its access token works.
 func TestLogoutRevokesFamily(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	a := dial(t, st.url, nil)
-	a.read()
-	tk := tokensOf(t, a.login("alice", "alice123", 1))
+	a := testutil.Dial(t, st.url)
+	a.Read()
+	tk := tokensOf(t, a.Login("alice", "alice123", 1))
 	b, hello := st.connectWith(t, tk.access, "")
 	if hello.Code != 200 {
 		t.Fatalf("first frame %+v", hello)
 	}
-	a.send(map[string]any{"cmd_id": 1002, "seq": 2, "body": map[string]any{}})
-	if r := a.read(); r.Code != 200 || r.body(t)["message"] != "Logged out" {
+	a.Send(map[string]any{"cmd_id": 1002, "seq": 2, "body": map[string]any{}})
+	if r := a.Read(); r.Code != 200 || r.BodyMap(t)["message"] != "Logged out" {
 		t.Fatalf("logout: %+v", r)
 	}
-	b.expectKicked(reasonRevoked)
-	if r := a.refreshCmd(tk.refresh, 3); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
+	b.ExpectKicked(reasonRevoked)
+	if r := a.Refresh(tk.refresh, 3); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
 		t.Fatalf("refresh after logout: %+v", r)
 	}
 	if _, r := st.connectWith(t, tk.access, ""); r.Code != 401 {
@@ -244,9 +246,9 @@ func TestLogoutRevokesFamily(t *testing.T) {
 // works only with that device_id, and so does its refresh token.
 func TestDeviceBinding(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
-	c := dial(t, st.url+"?device_id=phone1", nil)
-	c.read()
-	tk := tokensOf(t, c.login("alice", "alice123", 1))
+	c := testutil.Dial(t, st.url+"?device_id=phone1")
+	c.Read()
+	tk := tokensOf(t, c.Login("alice", "alice123", 1))
 	if _, r := st.connectWith(t, tk.access, "laptop"); r.Code != 401 {
 		t.Fatalf("access token on another device: %+v", r)
 	}
@@ -256,9 +258,9 @@ func TestDeviceBinding(t *testing.T) {
 	if _, r := st.connectWith(t, tk.access, "phone1"); r.Code != 200 {
 		t.Fatalf("access token on its device: %+v", r)
 	}
-	laptop := dial(t, st.url+"?device_id=laptop", nil)
-	laptop.read()
-	if r := laptop.refreshCmd(tk.refresh, 1); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
+	laptop := testutil.Dial(t, st.url+"?device_id=laptop")
+	laptop.Read()
+	if r := laptop.Refresh(tk.refresh, 1); r.Code != 401 || r.ErrMsg != protocol.ErrMsgInvalidRefreshToken {
 		t.Fatalf("in-band refresh on another device: %+v", r)
 	}
 	if status, _, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": tk.refresh, "device_id": "laptop"}, nil); status != 401 {
@@ -274,9 +276,9 @@ func TestDeviceBinding(t *testing.T) {
 	if _, r := st.connectWith(t, fresh.access, "laptop"); r.Code != 401 {
 		t.Fatalf("refreshed token on another device: %+v", r)
 	}
-	phone := dial(t, st.url+"?device_id=phone1", nil)
-	phone.read()
-	if r := phone.refreshCmd(fresh.refresh, 1); r.Code != 200 {
+	phone := testutil.Dial(t, st.url+"?device_id=phone1")
+	phone.Read()
+	if r := phone.Refresh(fresh.refresh, 1); r.Code != 200 {
 		t.Fatalf("in-band refresh on its device: %+v", r)
 	}
 }
@@ -285,14 +287,14 @@ func TestLoginThrottle(t *testing.T) {
 	o := defaultStackOptions()
 	o.authEdit = func(c *auth.Config) { c.Throttle = auth.ThrottleConfig{PairFree: 2, Base: time.Minute} }
 	st := startStack(t, o)
-	c := dial(t, st.url, nil)
-	c.read()
+	c := testutil.Dial(t, st.url)
+	c.Read()
 	for i := range 2 {
-		if r := c.login("alice", "wrong", i); r.Code != 401 {
+		if r := c.Login("alice", "wrong", i); r.Code != 401 {
 			t.Fatalf("wrong password %d: %+v", i, r)
 		}
 	}
-	if r := c.login("alice", "alice123", 3); r.Code != 429 || r.ErrMsg != protocol.ErrMsgTooManyRequests {
+	if r := c.Login("alice", "alice123", 3); r.Code != 429 || r.ErrMsg != protocol.ErrMsgTooManyRequests {
 		t.Fatalf("throttled login: %+v", r)
 	}
 	// Over HTTP (another address family of this test: the same 127.0.0.1).
@@ -301,7 +303,7 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("HTTP login: %d %+v Retry-After %q", status, r, h.Get("Retry-After"))
 	}
 	// Another user from the same address is not held up.
-	if r := c.login("bob", "bob123", 4); r.Code != 200 {
+	if r := c.Login("bob", "bob123", 4); r.Code != 200 {
 		t.Fatalf("bob: %+v", r)
 	}
 }
@@ -311,12 +313,12 @@ func TestAdminKick(t *testing.T) {
 	o.gwEdit = func(c *Config) { c.AdminKey = "admin-secret-key" }
 	st := startStack(t, o)
 	auth := http.Header{"Authorization": {"Bearer admin-secret-key"}}
-	phone := dial(t, st.url+"?device_id=phone", nil)
-	phone.read()
-	phoneTokens := tokensOf(t, phone.login("alice", "alice123", 1))
-	laptop := dial(t, st.url+"?device_id=laptop", nil)
-	laptop.read()
-	laptop.login("alice", "alice123", 1)
+	phone := testutil.Dial(t, st.url+"?device_id=phone")
+	phone.Read()
+	phoneTokens := tokensOf(t, phone.Login("alice", "alice123", 1))
+	laptop := testutil.Dial(t, st.url+"?device_id=laptop")
+	laptop.Read()
+	laptop.Login("alice", "alice123", 1)
 
 	if status, r, _ := st.post(t, "/api/kick", map[string]any{"user_id": "alice"}, nil); status != 401 {
 		t.Fatalf("no key: %d %+v", status, r)
@@ -326,18 +328,18 @@ func TestAdminKick(t *testing.T) {
 		t.Fatalf("wrong key: %d", status)
 	}
 	status, r, _ := st.post(t, "/api/kick", map[string]any{"user_id": "alice", "device_id": "phone"}, auth)
-	if status != 200 || r.body(t)["kicked"] != float64(1) {
+	if status != 200 || r.BodyMap(t)["kicked"] != float64(1) {
 		t.Fatalf("kick phone: %d %+v", status, r)
 	}
-	phone.expectKicked(reasonAdmin)
+	phone.ExpectKicked(reasonAdmin)
 	if status, _, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": phoneTokens.refresh}, nil); status != 401 {
 		t.Fatalf("a kicked session refreshed: %d", status)
 	}
 	status, r, _ = st.post(t, "/api/kick", map[string]any{"user_id": "alice", "reason": "maintenance"}, auth)
-	if status != 200 || r.body(t)["kicked"] != float64(1) {
+	if status != 200 || r.BodyMap(t)["kicked"] != float64(1) {
 		t.Fatalf("kick all: %d %+v", status, r)
 	}
-	laptop.expectKicked("maintenance")
+	laptop.ExpectKicked("maintenance")
 }
 
 func TestAdminKickDisabled(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/imgate/gateway/internal/testutil"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -14,16 +15,16 @@ func TestLoginTimeout(t *testing.T) {
 	o := defaultStackOptions()
 	o.loginTimeout = 300 * time.Millisecond
 	st := startStack(t, o)
-	c := dial(t, st.url, nil)
-	c.read()
-	if code := c.expectClose(); code != closeAuthTimeout {
+	c := testutil.Dial(t, st.url)
+	c.Read()
+	if code := c.ExpectClose(); code != closeAuthTimeout {
 		t.Fatalf("close code %d, want 4001", code)
 	}
 	// An authenticated connection outlives the login timeout.
 	a := st.connectAs(t, "alice", "a1")
 	time.Sleep(3 * o.loginTimeout) // waiting out a timeout is the point here
-	a.send(map[string]any{"cmd_id": 1003, "seq": 1, "body": map[string]any{}})
-	if r := a.read(); r.Code != 200 {
+	a.Send(map[string]any{"cmd_id": 1003, "seq": 1, "body": map[string]any{}})
+	if r := a.Read(); r.Code != 200 {
 		t.Fatalf("heartbeat after the login timeout: %+v", r)
 	}
 }
@@ -33,7 +34,7 @@ func TestIdleTimeout(t *testing.T) {
 	o.engine.IdleTimeout = 300 * time.Millisecond
 	st := startStack(t, o)
 	c := st.connectAs(t, "alice", "a1")
-	if code := c.expectClose(); code != 1001 {
+	if code := c.ExpectClose(); code != 1001 {
 		t.Fatalf("close code %d, want 1001", code)
 	}
 }
@@ -44,12 +45,12 @@ func TestTooLarge(t *testing.T) {
 	o.engine.MaxMessageSize = 1024
 	st := startStack(t, o)
 	c := st.connectAs(t, "alice", "a1")
-	c.sendRaw(ws.OpText, []byte(`{"cmd_id":1003,"body":{"pad":"`+strings.Repeat("x", 2000)+`"}}`))
-	r := c.read()
+	c.SendRaw(ws.OpText, []byte(`{"cmd_id":1003,"body":{"pad":"`+strings.Repeat("x", 2000)+`"}}`))
+	r := c.Read()
 	if r.Code != 413 || r.ErrMsg != protocol.ErrMsgMessageTooLarge {
 		t.Fatalf("got %+v, want 413", r)
 	}
-	if code := c.expectClose(); code != 1009 {
+	if code := c.ExpectClose(); code != 1009 {
 		t.Fatalf("close code %d, want 1009", code)
 	}
 }
@@ -67,26 +68,26 @@ func TestSlowConsumer(t *testing.T) {
 	// Flood bob (who never reads) until the gateway gives up on him.
 	deadline := time.Now().Add(testWait)
 	for seq := 1; ; seq++ {
-		alice.send(map[string]any{"cmd_id": 2001, "seq": seq, "body": map[string]any{"to_uid": "bob", "content": payload}})
-		r := alice.read()
+		alice.Send(map[string]any{"cmd_id": 2001, "seq": seq, "body": map[string]any{"to_uid": "bob", "content": payload}})
+		r := alice.Read()
 		if r.Code != 200 {
 			t.Fatalf("send %d: %+v", seq, r)
 		}
-		if r.body(t)["delivered"] == float64(0) {
+		if r.BodyMap(t)["delivered"] == float64(0) {
 			break // bob's session is gone
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("slow consumer never closed")
 		}
 	}
-	if code := slow.expectClose(); code != 4008 {
+	if code := slow.ExpectClose(); code != 4008 {
 		t.Fatalf("slow consumer close %d, want 4008", code)
 	}
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "carol", "content": "still here"}})
-	if r := alice.read(); r.body(t)["delivered"] != float64(1) {
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "carol", "content": "still here"}})
+	if r := alice.Read(); r.BodyMap(t)["delivered"] != float64(1) {
 		t.Fatalf("send after: %+v", r)
 	}
-	if r := other.read(); r.body(t)["content"] != "still here" {
+	if r := other.Read(); r.BodyMap(t)["content"] != "still here" {
 		t.Fatalf("carol got %+v", r)
 	}
 }

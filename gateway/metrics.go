@@ -19,7 +19,7 @@ import (
 // (namespace "imgate") and the Go runtime and process collectors.
 func NewRegistry(g *Gateway, srv *engine.Server) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(g, srv),
+	reg.MustRegister(newCollector(g, srv), inboxCollector{g},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg
@@ -117,6 +117,7 @@ func (c *collector) collectHandshakes(counterM func(*prometheus.Desc, int64, ...
 	counterM(descHandshakes, r.Unavailable, "unavailable")
 	counterM(descHandshakes, r.Dropped, "dropped")
 	counterM(descHandshakes, r.Timeout, "timeout")
+	counterM(descHandshakes, r.Unauthorized, "unauthorized")
 }
 
 func (c *collector) collectLoops(ch chan<- prometheus.Metric, counterM func(*prometheus.Desc, int64, ...string)) {

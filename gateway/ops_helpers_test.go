@@ -1,10 +1,7 @@
 package gateway
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +10,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // serveAPI serves the stack's HTTP API on 127.0.0.1:0 and returns its base
@@ -24,26 +23,10 @@ func (st *stack) serveAPI(t testing.TB) string {
 	return ts.URL
 }
 
-// get fetches url and returns the status and body.
-func get(t testing.TB, url string) (int, string) {
-	t.Helper()
-	c := http.Client{Timeout: testWait}
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, string(b)
-}
-
 // scrape fetches /metrics and parses it.
 func scrape(t testing.TB, base string) map[string]*dto.MetricFamily {
 	t.Helper()
-	status, body := get(t, base+"/metrics")
+	status, body := testutil.Get(t, base+"/metrics")
 	if status != http.StatusOK {
 		t.Fatalf("/metrics: %d %s", status, body)
 	}
@@ -101,8 +84,3 @@ func wantMetric(t testing.TB, base, name string, want float64, labels ...string)
 		return nil
 	}
 }
-
-// asClose reports whether err is a close frame, storing it in ce.
-func asClose(err error, ce *closeError) bool { return errors.As(err, ce) }
-
-func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

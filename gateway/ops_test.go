@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // GET /metrics over real HTTP after real connections: every metric of the
@@ -19,30 +21,30 @@ func TestMetrics(t *testing.T) {
 	base := st.serveAPI(t)
 	alice := st.connectAs(t, "alice", "a1")
 	bob := st.connectAs(t, "bob", "b1")
-	anon := dial(t, st.url, nil)
-	anon.read()
-	if r := anon.login("alice", "wrong-password", 1); r.Code != 401 {
+	anon := testutil.Dial(t, st.url)
+	anon.Read()
+	if r := anon.Login("alice", "wrong-password", 1); r.Code != 401 {
 		t.Fatalf("bad login: %+v", r)
 	}
-	bad := dial(t, st.url+"?token=not.a.jwt", nil)
-	bad.read()
-	alice.send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
-	alice.read()
-	bob.read()
-	alice.send(map[string]any{"cmd_id": 1003, "seq": 2, "body": map[string]any{}})
-	alice.read()
-	alice.sendRaw(1, []byte("{not json"))
-	alice.read()
+	bad := testutil.Dial(t, st.url+"?token=not.a.jwt")
+	bad.Read()
+	alice.Send(map[string]any{"cmd_id": 2001, "seq": 1, "body": map[string]any{"to_uid": "bob", "content": "hi"}})
+	alice.Read()
+	bob.Read()
+	alice.Send(map[string]any{"cmd_id": 1003, "seq": 2, "body": map[string]any{}})
+	alice.Read()
+	alice.SendRaw(1, []byte("{not json"))
+	alice.Read()
 	// An unmasked frame is a protocol error: close 1002, a warning.
-	if _, err := bad.conn.Write([]byte{0x81, 0x00}); err != nil {
+	if _, err := bad.Conn.Write([]byte{0x81, 0x00}); err != nil {
 		t.Fatal(err)
 	}
-	if code := bad.expectClose(); code != 1002 {
+	if code := bad.ExpectClose(); code != 1002 {
 		t.Fatalf("close %d, want 1002", code)
 	}
 
-	eventually(t, testWait, wantMetric(t, base, "imgate_connections", 2, "state", "authenticated"))
-	eventually(t, testWait, wantMetric(t, base, "imgate_connections", 1, "state", "unauthenticated"))
+	testutil.Eventually(t, testWait, wantMetric(t, base, "imgate_connections", 2, "state", "authenticated"))
+	testutil.Eventually(t, testWait, wantMetric(t, base, "imgate_connections", 1, "state", "unauthenticated"))
 	mf := scrape(t, base)
 	for _, tc := range []struct {
 		name   string
@@ -129,7 +131,7 @@ func TestHealthAndReadiness(t *testing.T) {
 			if tc.before != nil {
 				tc.before()
 			}
-			status, body := get(t, base+tc.path)
+			status, body := testutil.Get(t, base+tc.path)
 			if status != tc.status || body != tc.body {
 				t.Fatalf("GET %s: %d %q, want %d %q", tc.path, status, body, tc.status, tc.body)
 			}
@@ -141,9 +143,9 @@ func TestStatsJSON(t *testing.T) {
 	st := startStack(t, defaultStackOptions())
 	base := st.serveAPI(t)
 	alice := st.connectAs(t, "alice", "a1")
-	alice.send(map[string]any{"cmd_id": 1003, "seq": 1, "body": map[string]any{}})
-	alice.read()
-	status, body := get(t, base+"/api/stats")
+	alice.Send(map[string]any{"cmd_id": 1003, "seq": 1, "body": map[string]any{}})
+	alice.Read()
+	status, body := testutil.Get(t, base+"/api/stats")
 	if status != http.StatusOK {
 		t.Fatalf("/api/stats: %d %s", status, body)
 	}
@@ -176,44 +178,46 @@ func TestMessageRate(t *testing.T) {
 	base := st.serveAPI(t)
 	flood := st.connectAs(t, "alice", "a1")
 	calm := st.connectAs(t, "bob", "b1")
-	hb := func(c *client, seq int) { c.send(map[string]any{"cmd_id": 1003, "seq": seq, "body": map[string]any{}}) }
+	hb := func(c *testutil.Client, seq int) {
+		c.Send(map[string]any{"cmd_id": 1003, "seq": seq, "body": map[string]any{}})
+	}
 	for seq := 1; seq <= 3; seq++ {
 		hb(flood, seq)
-		if r := flood.read(); r.Code != 200 {
+		if r := flood.Read(); r.Code != 200 {
 			t.Fatalf("message %d within the burst: %+v", seq, r)
 		}
 	}
 	hb(flood, 4)
-	if r := flood.read(); r.Code != 429 || r.ErrMsg != "too many requests" || r.Seq != 4 || r.CmdID != 1003 {
+	if r := flood.Read(); r.Code != 429 || r.ErrMsg != "too many requests" || r.Seq != 4 || r.CmdID != 1003 {
 		t.Fatalf("over the rate: %+v, want 429 echoing seq 4", r)
 	}
 	hb(calm, 1)
-	if r := calm.read(); r.Code != 200 {
+	if r := calm.Read(); r.Code != 200 {
 		t.Fatalf("another client: %+v", r)
 	}
 	code := uint16(0)
 	for seq := 5; seq < 100 && code == 0; seq++ {
 		hb(flood, seq)
-		r, err := flood.tryRead()
-		var ce closeError
+		r, err := flood.TryRead()
+		var ce testutil.CloseError
 		switch {
 		case err == nil && r.Code != 429 && r.Code != 200:
 			t.Fatalf("got %+v", r)
-		case err != nil && !asClose(err, &ce):
+		case err != nil && !errors.As(err, &ce):
 			t.Fatalf("read: %v", err)
 		case err != nil:
-			code = ce.code
+			code = ce.Code
 		}
 	}
 	if code != closeRateLimited {
 		t.Fatalf("close %d, want 4029", code)
 	}
-	eventually(t, testWait, wantMetric(t, base, "imgate_close_codes_total", 1, "code", "4029"))
+	testutil.Eventually(t, testWait, wantMetric(t, base, "imgate_close_codes_total", 1, "code", "4029"))
 	if v, _ := metricValue(scrape(t, base), "imgate_messages_rate_limited_total"); v < 1 {
 		t.Fatalf("messages_rate_limited_total %v", v)
 	}
 	hb(calm, 2)
-	if r := calm.read(); r.Code != 200 {
+	if r := calm.Read(); r.Code != 200 {
 		t.Fatalf("another client after the close: %+v", r)
 	}
 }

@@ -1,10 +1,6 @@
 package gateway
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"strings"
 	"testing"
 	"time"
@@ -12,23 +8,25 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // connectDevice connects as user on device/platform with a LOGIN and
 // returns the client and its tokens.
-func (st *stack) connectDevice(t *testing.T, user, pass, device, platform string) (*client, tokens) {
+func (st *stack) connectDevice(t *testing.T, user, pass, device, platform string) (*testutil.Client, tokens) {
 	t.Helper()
-	c := dial(t, st.url+"?device_id="+device+"&platform="+platform, nil)
-	c.read()
-	return c, tokensOf(t, c.login(user, pass, 1))
+	c := testutil.Dial(t, st.url+"?device_id="+device+"&platform="+platform)
+	c.Read()
+	return c, tokensOf(t, c.Login(user, pass, 1))
 }
 
 // expectAlive checks that c is still an authenticated session.
-func expectAlive(t *testing.T, c *client) {
+func expectAlive(t *testing.T, c *testutil.Client) {
 	t.Helper()
-	c.send(map[string]any{"cmd_id": 2001, "seq": 99, "body": map[string]any{"to_uid": "nobody", "content": 1}})
+	c.Send(map[string]any{"cmd_id": 2001, "seq": 99, "body": map[string]any{"to_uid": "nobody", "content": 1}})
 	for {
-		r := c.read()
+		r := c.Read()
 		if r.CmdID == 3001 {
 			continue // a message of another test step
 		}
@@ -60,7 +58,7 @@ func TestLoginPolicies(t *testing.T) {
 			o := defaultStackOptions()
 			o.gwEdit = func(c *Config) { c.LoginPolicy, c.MaxSessionsPerUser = tc.policy, tc.max }
 			st := startStack(t, o)
-			clients := map[string]*client{}
+			clients := map[string]*testutil.Client{}
 			toks := map[string]tokens{}
 			for _, d := range tc.devices {
 				dev, platform, _ := strings.Cut(d, "/")
@@ -73,7 +71,7 @@ func TestLoginPolicies(t *testing.T) {
 					expectAlive(t, clients[dev])
 					continue
 				}
-				clients[dev].expectKicked(reason)
+				clients[dev].ExpectKicked(reason)
 				// A kicked device cannot refresh its way back, nor reconnect.
 				if status, _, _ := st.post(t, "/api/refresh-token", map[string]any{"refresh_token": toks[dev].refresh}, nil); status != 401 {
 					t.Fatalf("%s refreshed after its kick: %d", dev, status)
@@ -135,15 +133,7 @@ func TestRotatedKeyStillVerifies(t *testing.T) {
 // An external auth service signs RS256 tokens with its private key; the
 // gateway holds only the public key and verifies them.
 func TestExternalRS256Token(t *testing.T) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	priv, pubPEM := authtest.RSAKey(t)
 	key, err := auth.KeyFromPEM("idp-2026", "RS256", pubPEM)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +151,7 @@ func TestExternalRS256Token(t *testing.T) {
 		return s
 	}
 	_, r := st.connectWith(t, sign(jwt.SigningMethodRS256, "idp-2026", priv), "tablet")
-	if r.Code != 200 || r.body(t)["user_id"] != "carol" {
+	if r.Code != 200 || r.BodyMap(t)["user_id"] != "carol" {
 		t.Fatalf("external RS256 token: %+v", r)
 	}
 	for name, tok := range map[string]string{

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // gateSender blocks its first Send until open is closed, so that ops pile
@@ -39,7 +41,7 @@ func TestCloseDrainsPending(t *testing.T) {
 	fast := newMember("fast", "f")
 	h.Add(fast)
 	h.Deliver("slow", nil, nil, nil)
-	waitChan(t, gate.entered, "owner blocked in Send")
+	testutil.WaitChan(t, gate.entered, "owner blocked in Send")
 
 	var ran atomic.Int64
 	count := func(n int) { ran.Add(int64(n)) }
@@ -48,7 +50,7 @@ func TestCloseDrainsPending(t *testing.T) {
 	}
 	closed := make(chan struct{})
 	go func() { h.Close(); close(closed) }()
-	eventually(t, func() error {
+	testutil.Eventually(t, waitLimit, func() error {
 		if !h.closed.Load() {
 			return fmt.Errorf("Close has not started")
 		}
@@ -60,7 +62,7 @@ func TestCloseDrainsPending(t *testing.T) {
 	h.Add(newMember("fast", "late"))
 
 	close(gate.open)
-	waitChan(t, closed, "Close")
+	testutil.WaitChan(t, closed, "Close")
 	if got := ran.Load(); got != pending {
 		t.Fatalf("%d of %d pending delivers ran before Close returned", got, pending)
 	}
@@ -86,7 +88,7 @@ func TestCloseNoGoroutineLeak(t *testing.T) {
 		deliverSync(t, h, "u", nil)
 		h.Close()
 	}
-	eventually(t, func() error {
+	testutil.Eventually(t, waitLimit, func() error {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines after Close, %d before", n, before)
 		}
@@ -138,7 +140,7 @@ func TestBacklog(t *testing.T) {
 	gate := &gateSender{entered: make(chan struct{}), open: make(chan struct{})}
 	h.Add(&Member{Conn: gate, UserID: "slow", SessionID: "s"})
 	h.Deliver("slow", nil, nil, nil)
-	waitChan(t, gate.entered, "owner blocked in Send")
+	testutil.WaitChan(t, gate.entered, "owner blocked in Send")
 	for range queued {
 		h.Deliver("nobody", nil, nil, nil)
 	}
@@ -146,7 +148,7 @@ func TestBacklog(t *testing.T) {
 		t.Fatalf("Backlog() = %d with %d ops queued", got, queued)
 	}
 	close(gate.open)
-	eventually(t, func() error {
+	testutil.Eventually(t, waitLimit, func() error {
 		if n := h.Backlog(); n != 0 {
 			return fmt.Errorf("Backlog() = %d after the owner went idle", n)
 		}

@@ -2,11 +2,11 @@ package hub
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // waitLimit bounds every wait in the tests; it only turns a hang (a lost
@@ -44,60 +44,12 @@ func newHub(t testing.TB, shards int) *Hub {
 	return h
 }
 
-// eventually polls cond until it returns nil or waitLimit passes.
-func eventually(t testing.TB, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		runtime.Gosched()
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// recvWithin receives one value from ch; ok is false after waitLimit. Safe
-// to call from any goroutine.
-func recvWithin[T any](ch <-chan T) (v T, ok bool) {
-	select {
-	case v = <-ch:
-		return v, true
-	case <-time.After(waitLimit):
-		return v, false
-	}
-}
-
-// waitChan receives one value from ch or fails the test after waitLimit.
-// Test goroutine only.
-func waitChan[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	v, ok := recvWithin(ch)
-	if !ok {
-		t.Fatalf("%s: nothing after %v (lost wake-up or lost op?)", what, waitLimit)
-	}
-	return v
-}
-
-// waitGroup waits for wg or fails the test after waitLimit. Test goroutine
-// only.
-func waitGroup(t testing.TB, wg *sync.WaitGroup, what string) {
-	t.Helper()
-	ch := make(chan struct{})
-	go func() { wg.Wait(); close(ch) }()
-	waitChan(t, ch, what)
-}
-
 // deliverSync issues a Deliver and waits for its done callback.
 func deliverSync(t testing.TB, h *Hub, user string, except *Member) int {
 	t.Helper()
 	ch := make(chan int, 1)
 	h.Deliver(user, []byte("frame"), except, func(n int) { ch <- n })
-	return waitChan(t, ch, "deliver "+user)
+	return testutil.WaitChan(t, ch, "deliver "+user)
 }
 
 // sessionsSync returns the session IDs of user as the owner sees them.
@@ -111,7 +63,7 @@ func sessionsSync(t testing.TB, h *Hub, user string) []string {
 		}
 		ch <- ids
 	})
-	return waitChan(t, ch, "sessions "+user)
+	return testutil.WaitChan(t, ch, "sessions "+user)
 }
 
 // barrier waits until every shard has run everything queued before it.
@@ -122,6 +74,6 @@ func barrier(t testing.TB, h *Hub) {
 		o := getOp()
 		o.kind, o.fn = opSessions, func([]*Member) { close(ch) }
 		h.shards[i].enqueue(o)
-		waitChan(t, ch, fmt.Sprintf("barrier shard %d", i))
+		testutil.WaitChan(t, ch, fmt.Sprintf("barrier shard %d", i))
 	}
 }

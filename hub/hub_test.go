@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 func TestNewShards(t *testing.T) {
@@ -147,7 +149,7 @@ func TestSessionsUnknownUser(t *testing.T) {
 	h := newHub(t, 1)
 	ch := make(chan bool, 1)
 	h.Sessions("nobody", func(ms []*Member) { ch <- ms == nil })
-	if !waitChan(t, ch, "sessions") {
+	if !testutil.WaitChan(t, ch, "sessions") {
 		t.Fatal("unknown user: want nil slice")
 	}
 }

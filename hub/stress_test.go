@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // TestManyProducersExactCounts runs producers that deliver to a shared,
@@ -64,7 +66,7 @@ func TestManyProducersExactCounts(t *testing.T) {
 		})
 	}
 	producersWG.Wait()
-	waitGroup(t, &calls, "callbacks")
+	testutil.WaitGroup(t, &calls, "callbacks")
 	var want int64
 	for _, w := range wantDelivered {
 		want += w
@@ -118,7 +120,7 @@ func TestNoLostWakeup(t *testing.T) {
 					done := func(n int) { ch <- n }
 					for range tc.rounds {
 						h.Deliver(user, nil, nil, done)
-						n, ok := recvWithin(ch)
+						n, ok := testutil.RecvWithin(ch, waitLimit)
 						if !ok || n != 1 {
 							t.Errorf("%s: delivered %d (received: %v), want 1", user, n, ok)
 							return
@@ -154,7 +156,7 @@ func TestBurstsNoLostWakeup(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		waitGroup(t, &calls, "burst")
+		testutil.WaitGroup(t, &calls, "burst")
 	}
 	if got, want := total.Load(), int64(producers*bursts*burst); got != want {
 		t.Fatalf("delivered %d, want %d", got, want)

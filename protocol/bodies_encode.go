@@ -1,5 +1,7 @@
 package protocol
 
+import "strconv"
+
 // Tokens is the token part of a LOGIN or REFRESH success body, and the body
 // of POST /api/refresh-token.
 type Tokens struct {
@@ -18,8 +20,9 @@ type LoginResult struct {
 // SendResult is the success body of SEND (2001).
 type SendResult struct {
 	MsgID     string
-	Delivered int  // sessions of to_uid written to on this node
-	Routed    bool // cluster mode: also handed to the bus; omitted when false
+	Delivered int    // sessions of to_uid written to on this node
+	Routed    bool   // cluster mode: also handed to the bus; omitted when false
+	Offset    uint64 // the sender's copy in its inbox (§8); omitted when 0
 }
 
 // Message is the body of a MESSAGE (3001) push.
@@ -33,6 +36,9 @@ type Message struct {
 	Content     []byte
 	ClientMsgID string // omitted when ""
 	TS          int64  // Unix milliseconds
+	// Offset and PrevOffset are the message's place in the receiving
+	// user's inbox (PROTOCOL.md §8); both omitted when Offset is 0.
+	Offset, PrevOffset uint64
 }
 
 // AppendLoginBody appends
@@ -83,11 +89,15 @@ func AppendSendResultBody(dst []byte, r *SendResult) []byte {
 	if r.Routed {
 		dst = append(dst, `,"routed":true`...)
 	}
+	if r.Offset != 0 {
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendUint(dst, r.Offset, 10)
+	}
 	return append(dst, '}')
 }
 
 // AppendMessageBody appends
-// {"msg_id","from_uid","from_device","to_uid","content"[,"client_msg_id"],"ts"}.
+// {"msg_id","from_uid","from_device","to_uid","content"[,"client_msg_id"],"ts"[,"offset","prev_offset"]}.
 func AppendMessageBody(dst []byte, m *Message) []byte {
 	dst = append(dst, `{"msg_id":`...)
 	dst = appendString(dst, m.MsgID)
@@ -105,6 +115,9 @@ func AppendMessageBody(dst []byte, m *Message) []byte {
 	}
 	dst = append(dst, `,"ts":`...)
 	dst = appendInt(dst, m.TS)
+	if m.Offset != 0 {
+		dst = appendOffsets(dst, m.Offset, m.PrevOffset)
+	}
 	return append(dst, '}')
 }
 

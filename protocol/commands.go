@@ -6,6 +6,8 @@ const (
 	CmdLogout       = 1002 // LOGOUT: ends the session's authentication
 	CmdHeartbeat    = 1003 // HEARTBEAT: answered with the server time
 	CmdRefresh      = 1004 // REFRESH: swaps a refresh token for new tokens
+	CmdSync         = 1005 // SYNC: replays the inbox after an offset (§8)
+	CmdAck          = 1006 // ACK: moves the device's inbox cursor (§8)
 	CmdSend         = 2001 // SEND: a message to a user
 	CmdMessage      = 3001 // MESSAGE push: a message delivered to a session
 	CmdKicked       = 3003 // KICKED push: sent before close 4003
@@ -61,6 +63,10 @@ func CommandName(cmdID int) string {
 		return "HEARTBEAT"
 	case CmdRefresh:
 		return "REFRESH"
+	case CmdSync:
+		return "SYNC"
+	case CmdAck:
+		return "ACK"
 	case CmdSend:
 		return "SEND"
 	case CmdMessage:

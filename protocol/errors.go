@@ -17,6 +17,7 @@ const (
 	ErrMsgTooManyRequests     = "too many requests"
 	ErrMsgInternal            = "internal error"
 	ErrMsgClusterUnavailable  = "cluster unavailable"
+	ErrMsgInboxUnavailable    = "inbox unavailable"
 
 	// DetailBinaryFrame is the bad-request detail for a binary frame.
 	DetailBinaryFrame = "binary frames are not supported"
@@ -52,6 +53,9 @@ var (
 	ErrInternal = &Error{Code: CodeInternal, Msg: ErrMsgInternal}
 	// ErrClusterUnavailable: cluster mode and the bus is down.
 	ErrClusterUnavailable = &Error{Code: CodeUnavailable, Msg: ErrMsgClusterUnavailable}
+	// ErrInboxUnavailable: the inbox store failed an append or a read
+	// (PROTOCOL.md §8); nothing was delivered.
+	ErrInboxUnavailable = &Error{Code: CodeUnavailable, Msg: ErrMsgInboxUnavailable}
 	// ErrBinaryFrame: the client sent a binary frame.
 	ErrBinaryFrame = BadRequest(DetailBinaryFrame)
 )

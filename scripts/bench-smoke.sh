@@ -47,6 +47,13 @@ want chat '"syscalls_per_msg": [0-9.e+-]+,'
 want chat '"lost": 0,'
 want chat '"duplicates": 0,'
 want chat '"unacked": 0,'
+# churn: users reconnect and resume from the inbox (bolt in -data-dir, the
+# default): nothing acknowledged is lost, nothing twice, nothing out of order.
+run churn chat -target "$ws" -conns 200 -inflight 2 -duration 3s -churn 0.5 -device-id smoke
+want churn '"acked_lost": 0,'
+want churn '"out_of_order": 0,'
+want churn '"duplicates": 0,'
+want churn '"reconnects": [1-9][0-9]*,'
 run echo64 echo -target "$echo_addr" -conns 50 -inflight 4 -payload 64 -duration 1s -server-pid "$echo_pid"
 want echo64 '"msgs_per_cpu_second": [0-9.e+-]+,'
 want echo64 '"unexpected": 0'

@@ -7,40 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/storetest"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
-// jetStreamServer starts an embedded NATS server with JetStream and
-// returns a connection to it.
-func jetStreamServer(t *testing.T) *nats.Conn {
-	t.Helper()
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(20 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	})
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
-
 func TestContract(t *testing.T) {
-	nc := jetStreamServer(t)
+	nc := natstest.StartJetStream(t).Connect(t)
 	var n atomic.Int64
 	storetest.Run(t, func(t *testing.T) auth.RefreshStore {
 		s, err := Open(context.Background(), nc, Options{Bucket: "t" + strconv.FormatInt(n.Add(1), 10)})
@@ -54,7 +27,7 @@ func TestContract(t *testing.T) {
 // Two stores on the same bucket (two nodes) see each other's families,
 // and a second Open of an existing bucket binds to it.
 func TestSharedBucket(t *testing.T) {
-	nc := jetStreamServer(t)
+	nc := natstest.StartJetStream(t).Connect(t)
 	a, err := Open(context.Background(), nc, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -89,18 +62,13 @@ func TestSharedBucket(t *testing.T) {
 // own connection and store on the same bucket) refuses the family's current
 // refresh token.
 func TestReusePersists(t *testing.T) {
-	nc := jetStreamServer(t)
-	first, err := Open(context.Background(), nc, Options{})
+	ns := natstest.StartJetStream(t)
+	first, err := Open(context.Background(), ns.Connect(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	storetest.ReusePersists(t, first, func(t *testing.T) auth.RefreshStore {
-		nc2, err := nats.Connect(nc.ConnectedUrl())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc2.Close)
-		second, err := Open(context.Background(), nc2, Options{})
+		second, err := Open(context.Background(), ns.Connect(t), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -92,6 +92,12 @@ MESSAGES
     -msg-rate M       chat: messages per second per user (default 0: as fast
                       as -inflight allows)
     -to WHO           chat: random (another user, default) or self
+    -churn R          chat: each user disconnects and reconnects R times a
+                      second on average (0.1: 10% of the users every second),
+                      resuming from the last inbox offset it saw; the report
+                      counts acknowledged messages never received, pushes
+                      out of order and duplicates (needs the gateway's inbox
+                      and -procs 1)
     -hello            echo: wait for a first frame with code 200 before sending
 
 MEMORY AND OUTPUT
@@ -167,6 +173,7 @@ func bindFlags(fs *flag.FlagSet, scenario string) *options {
 	fs.BoolVar(&c.Binary, "binary", false, "")
 	fs.IntVar(&c.Inflight, "inflight", 0, "")
 	fs.Float64Var(&c.MsgRate, "msg-rate", 0, "")
+	fs.Float64Var(&c.Churn, "churn", 0, "")
 	fs.BoolVar(&c.Hello, "hello", false, "")
 	fs.StringVar(&c.To, "to", bench.ToRandom, "")
 	fs.IntVar(&o.procs, "procs", 1, "")
@@ -235,6 +242,7 @@ func describe(scenario string, c bench.Config, procs int) string {
 	p("inflight", c.Inflight)
 	p("msg-rate", c.MsgRate)
 	p("to", c.To)
+	p("churn", c.Churn)
 	p("server-pids", c.ServerPIDs)
 	p("stats-url", c.StatsURL)
 	p("procs", procs)

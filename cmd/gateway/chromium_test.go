@@ -18,6 +18,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // chromium is headless Chromium driven over the DevTools protocol (as
@@ -60,7 +62,7 @@ func startChromium(t testing.TB) *chromium {
 		_ = cmd.Wait()
 	})
 	var port, path string
-	eventually(t, 3*testWait, func() error {
+	testutil.Eventually(t, 3*testWait, func() error {
 		b, err := os.ReadFile(filepath.Join(dir, "DevToolsActivePort"))
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 		if err != nil || len(lines) < 2 {

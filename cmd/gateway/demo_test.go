@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // pendingFeatures reads SERVER_FEATURES_PENDING from the SDK's
@@ -52,7 +54,7 @@ func TestDemoInChromium(t *testing.T) {
 	url := p.http + "/demo/"
 	ready := func(tab string) {
 		t.Helper()
-		eventually(t, 3*testWait, func() error {
+		testutil.Eventually(t, 3*testWait, func() error {
 			var ok bool
 			if err := b.eval(tab, "!!(window.demo && window.demo.ready)", &ok); err != nil || !ok {
 				return fmt.Errorf("page not ready: %v", err)
@@ -82,7 +84,7 @@ func TestDemoInChromium(t *testing.T) {
 	}
 	shows := func(tab, conv string, want []string) {
 		t.Helper()
-		eventually(t, 3*testWait, func() error {
+		testutil.Eventually(t, 3*testWait, func() error {
 			if got := texts(tab, conv); !slices.Equal(got, want) {
 				return fmt.Errorf("%s shows %q, want %q", conv, got, want)
 			}

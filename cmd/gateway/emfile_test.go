@@ -11,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // outcome is what one connection attempt got.
@@ -91,7 +94,7 @@ func TestEMFILE(t *testing.T) {
 	if limit <= 0 || limit >= nofile {
 		t.Fatalf("max_conns %d with %d open files", limit, nofile)
 	}
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	for round := range 3 {
 		out := burst(t, p.ws, 3*nofile, tok)
 		got := countStatus(out)
@@ -123,7 +126,7 @@ func TestEMFILE(t *testing.T) {
 				_ = o.nc.Close()
 			}
 		}
-		eventually(t, testWait, func() error {
+		testutil.Eventually(t, testWait, func() error {
 			if n := int(p.stats()["connections"].(float64)); n != len(upgraded) {
 				return fmt.Errorf("%d sockets open, want the %d upgraded", n, len(upgraded))
 			}
@@ -140,18 +143,18 @@ func TestEMFILE(t *testing.T) {
 			closeOutcomes(polite)
 		}
 		closeOutcomes(out)
-		eventually(t, testWait, func() error {
+		testutil.Eventually(t, testWait, func() error {
 			if n := p.stats()["connections"].(float64); n != 0 {
 				return fmt.Errorf("%v connections still open", n)
 			}
 			return nil
 		})
 		// Still serving: a new client is upgraded and authenticated.
-		c, first := dialWS(t, p.ws, "?token="+tok, http.Header{})
+		c, first := dialWS(t, p.ws, "?token="+tok)
 		if first["code"] != float64(200) {
 			t.Fatalf("first frame after the burst: %v", first)
 		}
-		c.nc.Close()
+		c.Conn.Close()
 	}
 	if strings.Contains(p.logText(), "Accept() failed") || strings.Contains(p.logText(), "listener failed") {
 		t.Fatalf("the engine failed:\n%s", p.logText())

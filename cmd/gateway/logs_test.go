@@ -14,8 +14,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // Every line a gateway logs at debug level, in both formats, while tokens,
@@ -49,34 +50,34 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 // way the protocol allows, valid and not.
 func exerciseSecrets(t *testing.T, p *proc) {
 	t.Helper()
-	tok := token(t, "alice")
-	dialWS(t, p.ws, "?token="+tok+"&device_id=web001&platform=web", http.Header{})
-	dialWS(t, p.ws, "", http.Header{"Authorization": {"Bearer " + tok}})
-	dialWS(t, p.ws, "", http.Header{"Sec-WebSocket-Protocol": {"bearer." + tok}})
-	dialWS(t, p.ws, "?token="+expiredToken(t), http.Header{})
-	dialWS(t, p.ws, "?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.forged-signature-0000", http.Header{})
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
+	dialWS(t, p.ws, "?token="+tok+"&device_id=web001&platform=web")
+	dialWS(t, p.ws, "", testutil.WithBearer(tok))
+	dialWS(t, p.ws, "", testutil.WithBearerProtocol(tok))
+	dialWS(t, p.ws, "?token="+authtest.Mint(t, []byte(testSecret), "alice", 2*time.Hour))
+	dialWS(t, p.ws, "?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.forged-signature-0000")
 
-	c, _ := dialWS(t, p.ws, "", http.Header{})
-	c.send(map[string]any{"cmd_id": 1001, "seq": 1, "body": map[string]any{"username": "alice", "password": "wrong-alice-pw"}})
+	c, _ := dialWS(t, p.ws, "")
+	c.Send(map[string]any{"cmd_id": 1001, "seq": 1, "body": map[string]any{"username": "alice", "password": "wrong-alice-pw"}})
 	testlog.Secret("wrong-alice-pw")
-	if m, err := c.next(); err != nil || m["code"] != float64(401) {
+	if m, err := c.TryReadMap(); err != nil || m["code"] != float64(401) {
 		t.Fatalf("bad login: %v %v", m, err)
 	}
-	c.send(map[string]any{"cmd_id": 1001, "seq": 2, "body": map[string]any{"username": "alice", "password": "alice123"}})
-	m, err := c.next()
+	c.Send(map[string]any{"cmd_id": 1001, "seq": 2, "body": map[string]any{"username": "alice", "password": "alice123"}})
+	m, err := c.TryReadMap()
 	if err != nil || m["code"] != float64(200) {
 		t.Fatalf("login: %v %v", m, err)
 	}
 	refresh := m["body"].(map[string]any)["refresh_token"].(string)
-	c.send(map[string]any{"cmd_id": 1004, "seq": 3, "body": map[string]any{"refresh_token": refresh}})
-	if m, err := c.next(); err != nil || m["code"] != float64(200) {
+	c.Send(map[string]any{"cmd_id": 1004, "seq": 3, "body": map[string]any{"refresh_token": refresh}})
+	if m, err := c.TryReadMap(); err != nil || m["code"] != float64(200) {
 		t.Fatalf("refresh: %v %v", m, err)
 	}
-	c.send(map[string]any{"cmd_id": 1004, "seq": 4, "body": map[string]any{"refresh_token": "not-a-refresh-token-123"}})
+	c.Send(map[string]any{"cmd_id": 1004, "seq": 4, "body": map[string]any{"refresh_token": "not-a-refresh-token-123"}})
 	testlog.Secret("not-a-refresh-token-123")
-	c.next()
-	c.send(map[string]any{"cmd_id": 2001, "seq": 5, "body": map[string]any{"to_uid": "bob", "content": tok}})
-	c.next()
+	c.TryReadMap()
+	c.Send(map[string]any{"cmd_id": 2001, "seq": 5, "body": map[string]any{"to_uid": "bob", "content": tok}})
+	c.TryReadMap()
 
 	body := postJSON(t, p.http+"/api/login", `{"username":"bob","password":"bob123"}`)
 	var login struct {
@@ -101,28 +102,11 @@ func postJSON(t *testing.T, url, body string) []byte {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if json.Unmarshal(b, &m) == nil {
-		registerTokens(m)
+	var r testutil.Reply
+	if json.Unmarshal(b, &r) == nil {
+		testutil.RegisterTokens(r.Body)
 	}
 	return bytes.TrimSpace(b)
-}
-
-// expiredToken is an access token for alice that expired an hour ago.
-func expiredToken(t *testing.T) string {
-	t.Helper()
-	am, err := auth.New(auth.Config{Secret: []byte(testSecret), Workers: 1, QueueSize: 1,
-		Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer am.Close()
-	tok, _, err := am.IssueAccess("alice", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testlog.Secret(tok)
-	return tok
 }
 
 // usersFile writes alice and bob (the demo passwords) as an htpasswd file

@@ -24,6 +24,7 @@ import (
 	"github.com/imgate/gateway/engine/tlscert"
 	"github.com/imgate/gateway/gateway"
 	"github.com/imgate/gateway/hub"
+	"github.com/imgate/gateway/inbox"
 )
 
 func main() {
@@ -52,6 +53,9 @@ func run(args []string) int {
 	}
 	log := newLogger(&o)
 	slog.SetDefault(log)
+	if !o.check {
+		o.mem.apply(log)
+	}
 	app, err := build(&o, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -80,6 +84,7 @@ type app struct {
 	fds        fdBudget
 	store      auth.RefreshStore
 	closeStore func() error
+	inbox      inbox.Store    // nil: -inbox-store off
 	certs      *tlscert.Store // nil without TLS
 	watch      time.Duration  // how often the certificate files are checked
 }
@@ -122,6 +127,11 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	registry = openRegistry(o, log, bus)
+	ibStore, err := openInbox(o, log, bus)
+	if err != nil {
+		return nil, errors.Join(err, closeStore())
+	}
+	closeStore = closeWithInbox(closeStore, ibStore)
 	am, err := auth.New(auth.Config{Secret: secret, Keys: keys, Users: users, Store: store,
 		AccessTTL: o.accessTTL, RefreshTTL: o.refreshTTL, Leeway: o.jwtLeeway})
 	if err != nil {
@@ -140,7 +150,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
 		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
-		Registry: asRegistry(registry)})
+		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken, Inbox: ibStore, InboxWorkers: o.inbox.workers})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}
@@ -149,7 +159,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		Loops: o.loops, MaxConns: fds.maxConns(o.maxConns, log), MaxMessageSize: o.maxMessageSize,
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
-		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds), TLS: tlsOpts,
+		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds, o.wsPath), TLS: tlsOpts,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
@@ -157,7 +167,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	relay.gw.Store(gw)
 	built = true
 	a := &app{auth: am, bus: bus, registry: registry, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o,
-		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, certs: certs, watch: o.tls.watch}
+		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, inbox: ibStore, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
 		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(withDemo(gateway.NewAPI(gw, srv), srv, o.demo), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
@@ -221,6 +231,7 @@ wait:
 // close stops the auth workers before the bus, whose connection the NATS
 // refresh-token store uses.
 func (a *app) close() {
+	a.gw.CloseInbox()
 	err := closeAll(a.auth, a.hub)
 	if a.registry != nil {
 		a.registry.Close()

@@ -38,20 +38,30 @@ func TestOptionsParse(t *testing.T) {
 		{name: "unknown flag", args: []string{"-nope"}, wantErr: "not defined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var o options
-			err := o.parse(tc.args, io.Discard)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err %v, want %q", err, tc.wantErr)
-				}
-				return
+			if o := parseOptions(t, tc.args, tc.wantErr); o != nil {
+				tc.check(t, o)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, &o)
 		})
 	}
+}
+
+// parseOptions parses args. With wantErr it checks that parsing fails
+// with an error containing wantErr and returns nil; without, it fails the
+// test on any error and returns the options.
+func parseOptions(t *testing.T, args []string, wantErr string) *options {
+	t.Helper()
+	var o options
+	err := o.parse(args, io.Discard)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err %v, want %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &o
 }
 
 func TestLoadSecret(t *testing.T) {

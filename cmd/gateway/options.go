@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -21,10 +22,14 @@ type options struct {
 	pingInterval               time.Duration
 	logLevel, logFormat        string
 	check                      bool
+	wsPath                     string         // -ws-path: the only path that upgrades; empty: any
+	rejectBadToken             bool           // -reject-bad-token: HTTP 401 at the upgrade
 	prod                       prodOptions    // production flags: see prod.go
 	cluster                    clusterOptions // -nats-url and friends: see cluster.go
 	tls                        tlsOptions     // -tls-addr and friends: see tls.go
 	store                      storeOptions   // -refresh-store: see store.go
+	inbox                      inboxOptions   // -inbox-store and friends: see inbox.go
+	mem                        memoryOptions  // -memory-limit: see memlimit.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -57,11 +62,15 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&o.check, "check", false, "check the configuration and exit")
+	fs.StringVar(&o.wsPath, "ws-path", "", "the only request path that upgrades (\"/ws\", behind a proxy that serves HTTP beside it); other paths get HTTP 404; empty accepts any path")
+	fs.BoolVar(&o.rejectBadToken, "reject-bad-token", false, "refuse an upgrade whose token is invalid, expired or revoked with HTTP 401 and WWW-Authenticate: Bearer error=\"invalid_token\", instead of upgrading and sending the in-band 401 first frame")
 	o.prod.bind(fs)
 	o.tokenFlags(fs)
 	o.cluster.bind(fs)
 	o.tls.bind(fs)
 	o.storeFlags(fs)
+	o.inbox.bind(fs)
+	o.mem.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
@@ -101,6 +110,12 @@ func (o *options) parse(args []string, w io.Writer) error {
 	}
 	if err := o.prod.check(); err != nil {
 		return err
+	}
+	if err := o.mem.check(); err != nil {
+		return err
+	}
+	if o.wsPath != "" && (o.wsPath[0] != '/' || strings.ContainsAny(o.wsPath, "?# ")) {
+		return fmt.Errorf("-ws-path must be a path starting with /, got %q", o.wsPath)
 	}
 	return o.checkTokenFlags()
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,11 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
-
-	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/internal/testlog"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // The tests of this package run the gateway command as a child process:
@@ -154,7 +149,7 @@ func (p *proc) logText() string {
 // waitLog waits for a log line matching re.
 func (p *proc) waitLog(re *regexp.Regexp) {
 	p.t.Helper()
-	eventually(p.t, testWait, func() error {
+	testutil.Eventually(p.t, testWait, func() error {
 		if re.MatchString(p.logText()) {
 			return nil
 		}
@@ -239,123 +234,12 @@ func (p *proc) stats() map[string]any {
 	return m
 }
 
-// token mints an access token the child gateways accept.
-func token(t testing.TB, user string) string {
-	t.Helper()
-	am, err := auth.New(auth.Config{Secret: []byte(testSecret), Workers: 1, QueueSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer am.Close()
-	tok, _, err := am.IssueAccess(user, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testlog.Secret(tok)
-	return tok
-}
-
-// wsConn is a test WebSocket client.
-type wsConn struct {
-	t  testing.TB
-	nc net.Conn
-	rd *bufio.Reader
-}
-
-// dialWS upgrades to the child with a query and header, and returns the
-// client after its first frame.
-func dialWS(t testing.TB, addr, query string, header http.Header) (*wsConn, map[string]any) {
-	t.Helper()
-	d := ws.Dialer{Timeout: testWait, Header: ws.HandshakeHeaderHTTP(header)}
-	if p := header.Get("Sec-WebSocket-Protocol"); p != "" {
-		d.Protocols = []string{"gateway.v1", p}
-		header.Del("Sec-WebSocket-Protocol")
-	}
-	nc, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/"+query)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	if br == nil {
-		br = bufio.NewReader(nc)
-	}
-	c := &wsConn{t: t, nc: nc, rd: br}
-	first, err := c.next()
-	if err != nil {
-		t.Fatalf("first frame: %v", err)
-	}
-	return c, first
-}
-
-// errClosed carries the close code the server sent.
-type errClosed uint16
-
-func (e errClosed) Error() string { return fmt.Sprintf("close %d", uint16(e)) }
-
-// next reads the next JSON message (answering pings), or the close.
-func (c *wsConn) next() (map[string]any, error) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(testWait))
-	for {
-		h, err := ws.ReadHeader(c.rd)
-		if err != nil {
-			return nil, err
-		}
-		p := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.rd, p); err != nil {
-			return nil, err
-		}
-		switch h.OpCode {
-		case ws.OpPing:
-			continue
-		case ws.OpClose:
-			code := uint16(1005)
-			if len(p) >= 2 {
-				code = uint16(p[0])<<8 | uint16(p[1])
-			}
-			return nil, errClosed(code)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(p, &m); err != nil {
-			return nil, fmt.Errorf("bad json %q", p)
-		}
-		registerTokens(m)
-		return m, nil
-	}
-}
-
-func (c *wsConn) send(v any) {
-	c.t.Helper()
-	b, _ := json.Marshal(v)
-	if err := wsutil.WriteClientMessage(c.nc, ws.OpText, b); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
-// registerTokens marks the tokens of a message body as secrets.
-func registerTokens(m map[string]any) {
-	body, _ := m["body"].(map[string]any)
-	for _, k := range []string{"access_token", "refresh_token"} {
-		if s, ok := body[k].(string); ok {
-			testlog.Secret(s)
-		}
-	}
-}
-
-// eventually calls f until it returns nil, failing with its last error
-// after timeout.
-func eventually(t testing.TB, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still failing after %v: %v", timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// dialWS upgrades to the child at addr (HOST:PORT) with a query and
+// returns the client and its first frame.
+func dialWS(t testing.TB, addr, query string, opts ...testutil.DialOption) (*testutil.Client, map[string]any) {
+	t.Helper()
+	c := testutil.Dial(t, "ws://"+addr+"/"+query, opts...)
+	return c, c.ReadMap()
+}

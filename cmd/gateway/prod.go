@@ -124,10 +124,11 @@ func (b fdBudget) maxConns(n int, log *slog.Logger) int {
 	return n
 }
 
-// admission is the engine's Admission from the flags and the budget.
-func (p *prodOptions) admission(b fdBudget) engine.Admission {
+// admission is the engine's Admission from the flags, the budget and
+// -ws-path.
+func (p *prodOptions) admission(b fdBudget, wsPath string) engine.Admission {
 	return engine.Admission{AllowedOrigins: p.origins(), IPConnRate: p.ipConnRate,
-		IPConnBurst: p.ipConnBurst, RejectBacklog: b.refused}
+		IPConnBurst: p.ipConnBurst, RejectBacklog: b.refused, WSPath: wsPath}
 }
 
 // limitListener accepts at most n connections at a time; past that,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/authtest"
 )
 
 // SIGTERM and SIGINT drain: /readyz turns 503, new upgrades get 503, each
@@ -27,16 +29,16 @@ func TestSignalDrain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			const n, rate = 12, 20.0
 			p := startGateway(t, 0, "-drain-rate", strconv.Itoa(rate), "-drain-retry-after", "2s")
-			tok := token(t, "alice")
-			clients := make([]*wsConn, n)
+			tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
+			clients := make([]*testutil.Client, n)
 			for i := range clients {
-				clients[i], _ = dialWS(t, p.ws, "?token="+tok, http.Header{})
+				clients[i], _ = dialWS(t, p.ws, "?token="+tok)
 			}
 			start := time.Now()
 			if err := p.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, testWait, func() error {
+			testutil.Eventually(t, testWait, func() error {
 				if status, _ := p.get("/readyz"); status != http.StatusServiceUnavailable {
 					return fmt.Errorf("/readyz %d", status)
 				}
@@ -47,7 +49,7 @@ func TestSignalDrain(t *testing.T) {
 			}
 			var times []time.Time
 			for i, c := range clients {
-				m, err := c.next()
+				m, err := c.TryReadMap()
 				if err != nil || m["cmd_id"] != float64(3005) {
 					t.Fatalf("client %d: %v %v, want RECONNECT", i, m, err)
 				}
@@ -56,10 +58,10 @@ func TestSignalDrain(t *testing.T) {
 				if retry < 1000 || retry >= 3000 {
 					t.Fatalf("retry_after_ms %v outside [1000, 3000)", retry)
 				}
-				if _, err := c.next(); !errors.Is(err, errClosed(1001)) {
+				if _, err := c.TryReadMap(); !testutil.IsClose(err, 1001) {
 					t.Fatalf("client %d: %v, want close 1001", i, err)
 				}
-				_ = c.nc.Close()
+				_ = c.Conn.Close()
 			}
 			slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 			if spread, least := times[n-1].Sub(start), time.Duration(float64(n-2)/rate*float64(time.Second)); spread < least {
@@ -81,10 +83,10 @@ func TestSignalDrain(t *testing.T) {
 // gateway gives up at the timeout, closes the rest, and exits 0.
 func TestDrainTimeout(t *testing.T) {
 	p := startGateway(t, 0, "-drain-rate", "1", "-drain-timeout", "1500ms")
-	tok := token(t, "alice")
-	var clients []*wsConn
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
+	var clients []*testutil.Client
 	for range 5 {
-		c, _ := dialWS(t, p.ws, "?token="+tok, http.Header{})
+		c, _ := dialWS(t, p.ws, "?token="+tok)
 		clients = append(clients, c)
 	}
 	start := time.Now()
@@ -99,7 +101,7 @@ func TestDrainTimeout(t *testing.T) {
 	}
 	told := 0
 	for _, c := range clients {
-		if m, err := c.next(); err == nil && m["cmd_id"] == float64(3005) {
+		if m, err := c.TryReadMap(); err == nil && m["cmd_id"] == float64(3005) {
 			told++
 		}
 	}
@@ -151,13 +153,13 @@ func TestReusePort(t *testing.T) {
 	addr := freePort(t)
 	a := startGateway(t, 0, "-reuseport", "-addr", addr)
 	b := startGateway(t, 0, "-reuseport", "-addr", addr)
-	tok := token(t, "alice")
+	tok := authtest.Mint(t, []byte(testSecret), "alice", 0)
 	for range 40 {
-		c, first := dialWS(t, addr, "?token="+tok, http.Header{})
+		c, first := dialWS(t, addr, "?token="+tok)
 		if first["code"] != float64(200) {
 			t.Fatalf("first frame %v", first)
 		}
-		defer c.nc.Close()
+		defer c.Conn.Close()
 	}
 	na, nb := a.stats()["upgraded"].(float64), b.stats()["upgraded"].(float64)
 	if na+nb != 40 || na == 0 || nb == 0 {

@@ -4,13 +4,11 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/imgate/gateway/auth"
 	"github.com/imgate/gateway/auth/boltstore"
 	"github.com/imgate/gateway/auth/natsstore"
+	"github.com/imgate/gateway/internal/testutil/natstest"
 )
 
 func TestRefreshStoreFlag(t *testing.T) {
@@ -39,19 +37,7 @@ func TestRefreshStoreFlag(t *testing.T) {
 // With -nats-url the node's refresh-token store is the JetStream bucket;
 // with -refresh-store bolt it stays in -data-dir.
 func TestBuildNATSStore(t *testing.T) {
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(20 * time.Second) {
-		t.Fatal("nats server not ready")
-	}
-	t.Cleanup(func() {
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	})
+	ns := natstest.StartJetStream(t)
 	t.Setenv("GATEWAY_NATS_URL", "")
 	for _, tc := range []struct {
 		name  string
@@ -64,7 +50,7 @@ func TestBuildNATSStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var o options
-			args := append([]string{"-nats-url", srv.ClientURL(), "-data-dir", t.TempDir(), "-http-addr", "",
+			args := append([]string{"-nats-url", ns.URL(), "-data-dir", t.TempDir(), "-http-addr", "",
 				"-addr", "127.0.0.1:0"}, tc.args...)
 			if err := o.parse(args, io.Discard); err != nil {
 				t.Fatal(err)

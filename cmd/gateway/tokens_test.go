@@ -38,18 +38,9 @@ func TestTokenFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("GATEWAY_ADMIN_KEY", tc.env)
-			var o options
-			err := o.parse(tc.args, io.Discard)
-			if tc.errHas != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errHas) {
-					t.Fatalf("err = %v, want %q", err, tc.errHas)
-				}
-				return
+			if o := parseOptions(t, tc.args, tc.errHas); o != nil {
+				tc.check(t, o)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, &o)
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // writePKI writes a new development PKI into dir and returns it.
@@ -33,22 +35,6 @@ func fingerprintOf(t *testing.T, certPEM, keyPEM []byte) string {
 		t.Fatal(err)
 	}
 	return Fingerprint(c.Leaf)
-}
-
-// eventually polls f until it returns nil or a bounded wait ends.
-func eventually(t *testing.T, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestLoadReloadIfChanged(t *testing.T) {
@@ -115,7 +101,7 @@ func TestWatch(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	b := writePKI(t, dir)
 	want := fingerprintOf(t, b.Cert, b.Key)
-	eventually(t, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if s.Fingerprint() != want {
 			return errors.New("the watcher has not reloaded the new pair")
 		}

@@ -7,7 +7,7 @@
 //   rooms: JOIN/LEAVE/PUBLISH, 3101 (issue 11)
 //   inbox: offsets, SYNC, ACK, resume (issue 12)
 //   reject-bad-token: HTTP 401 at the handshake for a bad token (issue 16)
-export const SERVER_FEATURES_PENDING = ['rooms', 'inbox', 'reject-bad-token'];
+export const SERVER_FEATURES_PENDING = ['rooms'];
 
 /** Options for node:test's test(): a todo when feature is pending. */
 export function needs(...features) {
