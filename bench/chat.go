@@ -269,8 +269,8 @@ func (e *chatRun) appendSend(b []byte, c *conn, seq, ns int64) []byte {
 	b = append(b, ':')
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, ':')
-	for len(b)-start < e.cfg.Payload {
-		b = append(b, 'x')
+	if n := e.cfg.Payload - (len(b) - start); n > 0 {
+		b = appendFiller(b, e.cfg.Text, n, seq)
 	}
 	return append(b, `"}}`...)
 }

@@ -86,6 +86,15 @@ type Config struct {
 	Payload int
 	// Binary makes Echo send binary frames instead of text.
 	Binary bool
+	// Compression offers permessage-deflate (RFC 7692, no context takeover
+	// both ways); a connection the server does not accept it on fails with
+	// ErrNoCompression. Every client message is then sent compressed (as
+	// browsers do) and RSV1 frames from the server are inflated.
+	Compression bool
+	// Text is Chat's content filler after the stamp: TextX ('x' repeated,
+	// the default), TextEnglish or TextChinese (running prose, so that
+	// compression sees realistic text).
+	Text string
 	// Inflight is messages outstanding per connection (Echo; Chat when
 	// MsgRate is zero, and as a cap when it is not). Zero means 1, except in
 	// Chat with MsgRate set, where zero means no cap (open loop).
@@ -173,6 +182,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Churn > 0 && c.PeerUsers > 0 {
 		return c, fmt.Errorf("%w: -churn needs one process (-procs 1)", ErrBadConfig)
+	}
+	switch c.Text {
+	case "", TextX, TextEnglish, TextChinese:
+	default:
+		return c, fmt.Errorf("%w: -text %q (want x, en or zh)", ErrBadConfig, c.Text)
 	}
 	if c.To != ToRandom && c.To != ToSelf {
 		return c, fmt.Errorf("%w: -to %q (want random or self)", ErrBadConfig, c.To)

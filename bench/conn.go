@@ -28,6 +28,8 @@ type conn struct {
 	wmu  sync.Mutex
 	wbuf []byte // guarded by wmu
 
+	deflate bool // permessage-deflate negotiated: data frames go compressed
+
 	closing atomic.Bool // set when the run closes the connection on purpose
 	pings   *atomic.Int64
 	chat    *chatConn // Chat's state; set before the body runs
@@ -57,7 +59,11 @@ func newConn(id int, uid string, nc net.Conn, br *bufio.Reader, readBuf, maxMsg 
 func (c *conn) write(op ws.OpCode, payload []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.wbuf = appendFrame(c.wbuf[:0], op, payload)
+	if c.deflate && !op.IsControl() {
+		c.wbuf = appendDeflated(c.wbuf[:0], op, payload)
+	} else {
+		c.wbuf = appendFrame(c.wbuf[:0], op, payload)
+	}
 	_, err := c.nc.Write(c.wbuf)
 	if cap(c.wbuf) > maxKeptWriteBuf {
 		c.wbuf = nil

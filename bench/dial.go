@@ -11,8 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
 )
+
+// deflateOffer is the permessage-deflate offer of Config.Compression.
+var deflateOffer = wsflate.Parameters{ServerNoContextTakeover: true, ClientNoContextTakeover: true}.Option()
 
 // Wire constants of the gateway protocol (PROTOCOL.md).
 const (
@@ -81,12 +86,19 @@ func (k *connector) openWith(i int, query string) (*conn, error) {
 		return c, err
 	}
 	start := time.Now()
-	nc, br, _, err := d.Dial(context.Background(), target)
+	nc, br, hs, err := d.Dial(context.Background(), target)
 	if err != nil {
 		return nil, err
 	}
 	upAt := time.Now()
 	c := newConn(i, userID(k.cfg.UserPrefix, n), nc, br, k.cfg.ReadBuffer, k.cfg.MaxMessage, k.pings)
+	if k.cfg.Compression {
+		if len(hs.Extensions) == 0 {
+			_ = nc.Close()
+			return nil, ErrNoCompression
+		}
+		c.deflate, c.fr.deflate = true, true
+	}
 	if k.hello {
 		_ = nc.SetReadDeadline(start.Add(k.cfg.Timeout))
 		if err := k.greet(c, n); err != nil {
@@ -104,6 +116,9 @@ func (k *connector) openWith(i int, query string) (*conn, error) {
 // prepare builds the dialer and URL of user n, minting its token.
 func (k *connector) prepare(i, n int) (ws.Dialer, string, error) {
 	d := ws.Dialer{Timeout: k.cfg.Timeout, TLSConfig: k.tls}
+	if k.cfg.Compression {
+		d.Extensions = []httphead.Option{deflateOffer}
+	}
 	var q []string
 	if k.cfg.Auth == AuthQuery || k.cfg.Auth == AuthHeader || k.cfg.Auth == AuthSubprotocol {
 		tok, err := mintToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL)

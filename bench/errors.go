@@ -34,6 +34,9 @@ var (
 	ErrPorts = errors.New("bench: not enough ephemeral ports")
 	// ErrFrameTooLarge means the server sent a frame over the reader's limit.
 	ErrFrameTooLarge = errors.New("bench: frame too large")
+	// ErrNoCompression means Config.Compression was asked for and the
+	// server did not accept permessage-deflate.
+	ErrNoCompression = errors.New("bench: server declined permessage-deflate")
 	// ErrProtocol means the server broke RFC 6455 framing rules.
 	ErrProtocol = errors.New("bench: websocket protocol violation")
 	// ErrBadHello means the server's first frame was not the JSON the
@@ -75,7 +78,7 @@ func (e *CloseError) Error() string {
 // classify names the kind of a connection error for the report. The kinds
 // are stable strings: "refused", "timeout", "http NNN", "401" (first frame
 // refused the token), "login NNN", "hello NNN", "close NNNN", "reset",
-// "eof", "no ports", "too many files", "protocol", "other".
+// "eof", "no ports", "too many files", "no compression", "protocol", "other".
 func classify(err error) string {
 	var se ws.StatusError
 	var ce *CodeError
@@ -106,6 +109,8 @@ func classify(err error) string {
 		return "timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		return "eof"
+	case errors.Is(err, ErrNoCompression):
+		return "no compression"
 	case errors.Is(err, ErrProtocol), errors.Is(err, ErrFrameTooLarge), errors.Is(err, ErrBadHello),
 		errors.Is(err, ws.ErrHandshakeBadProtocol), errors.Is(err, ws.ErrMalformedResponse):
 		return "protocol"

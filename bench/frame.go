@@ -14,6 +14,7 @@ import (
 const (
 	bitFin    = 0x80
 	bitsRsv   = 0x70
+	bitRsv1   = 0x40
 	bitsOp    = 0x0f
 	bitMask   = 0x80
 	bitsLen   = 0x7f
@@ -28,6 +29,7 @@ var errShort = errors.New("bench: short header")
 // frameHeader is a parsed frame header.
 type frameHeader struct {
 	fin    bool
+	rsv1   bool // permessage-deflate: the message is compressed
 	op     ws.OpCode
 	masked bool
 	mask   [4]byte
@@ -53,6 +55,12 @@ func headerLen(b0, b1 byte) int {
 // when b holds only part of it, and ErrProtocol for reserved bits, unknown
 // opcodes, bad control frames and non-minimal or negative lengths.
 func parseHeader(b []byte) (h frameHeader, n int, err error) {
+	return parseHeaderExt(b, false)
+}
+
+// parseHeaderExt is parseHeader that, with rsv1, accepts RSV1 (the
+// permessage-deflate bit) on the first frame of a data message.
+func parseHeaderExt(b []byte, rsv1 bool) (h frameHeader, n int, err error) {
 	if len(b) < 2 {
 		return h, 0, errShort
 	}
@@ -63,7 +71,11 @@ func parseHeader(b []byte) (h frameHeader, n int, err error) {
 	h.fin = b[0]&bitFin != 0
 	h.op = ws.OpCode(b[0] & bitsOp)
 	h.masked = b[1]&bitMask != 0
-	if b[0]&bitsRsv != 0 || h.op.IsReserved() {
+	h.rsv1 = b[0]&bitRsv1 != 0
+	if h.rsv1 && (!rsv1 || h.op.IsControl() || h.op == ws.OpContinuation) {
+		return h, n, ErrProtocol
+	}
+	if b[0]&bitsRsv&^bitRsv1 != 0 || h.op.IsReserved() {
 		return h, n, ErrProtocol
 	}
 	p := 2
@@ -127,6 +139,10 @@ type frameReader struct {
 
 	inFrag bool      // inside a fragmented message
 	fragOp ws.OpCode // opcode of its first frame
+
+	deflate bool     // permessage-deflate negotiated: RSV1 messages are inflated
+	fragZ   bool     // the fragmented message is compressed
+	infl    inflater // set up on the first compressed message
 }
 
 // next reads one frame. The payload is unmasked and is only valid until the
@@ -140,7 +156,7 @@ func (fr *frameReader) next() (frameHeader, []byte, error) {
 	if err != nil {
 		return frameHeader{}, nil, err
 	}
-	h, n, err := parseHeader(b)
+	h, n, err := parseHeaderExt(b, fr.deflate)
 	if err != nil {
 		return h, nil, err
 	}
@@ -186,16 +202,24 @@ func (fr *frameReader) nextMessage() (ws.OpCode, []byte, error) {
 			return h.op, p, nil
 		case !fr.inFrag && h.op == ws.OpContinuation, fr.inFrag && h.op != ws.OpContinuation:
 			return 0, nil, ErrProtocol
+		case !fr.inFrag && h.fin && h.rsv1:
+			p, err = fr.infl.inflate(p, fr.max)
+			return h.op, p, err
 		case !fr.inFrag && h.fin:
 			return h.op, p, nil
 		}
 		if !fr.inFrag {
-			fr.inFrag, fr.fragOp, fr.msg = true, h.op, fr.msg[:0]
+			fr.inFrag, fr.fragOp, fr.fragZ, fr.msg = true, h.op, h.rsv1, fr.msg[:0]
 		}
 		if len(fr.msg)+len(p) > fr.max {
 			return 0, nil, ErrFrameTooLarge
 		}
 		fr.msg = append(fr.msg, p...)
+		if h.fin && fr.fragZ {
+			fr.inFrag = false
+			p, err = fr.infl.inflate(fr.msg, fr.max)
+			return fr.fragOp, p, err
+		}
 		if h.fin {
 			fr.inFrag = false
 			return fr.fragOp, fr.msg, nil

@@ -26,6 +26,9 @@ type wsClient struct {
 	br    *bufio.Reader
 	key   string // Sec-WebSocket-Key of the last request built
 	pings bool   // readFrame returns server pings instead of skipping them
+	// deflate: permessage-deflate was negotiated, so readFrame accepts
+	// RSV1 on data frames and inflates them (rsv stays 4 to show it).
+	deflate bool
 }
 
 // dialRaw opens a TCP connection (TCP_NODELAY) to addr, closed when the
@@ -169,6 +172,9 @@ func (c *wsClient) readFrame() (wsFrame, error) {
 		if f.op == OpPing && !c.pings {
 			continue
 		}
+		if f.rsv != 0 {
+			return f, c.inflateFrame(&f)
+		}
 		return f, nil
 	}
 }
@@ -180,7 +186,7 @@ func readServerFrame(r io.Reader) (wsFrame, error) {
 		return wsFrame{}, err
 	}
 	f := wsFrame{fin: h[0]&0x80 != 0, rsv: h[0] >> 4 & 7, op: OpCode(h[0] & 0xF)}
-	if h[1]&0x80 != 0 || f.rsv != 0 || !f.fin {
+	if h[1]&0x80 != 0 || f.rsv&3 != 0 || !f.fin {
 		return f, fmt.Errorf("bad server frame header % x", h[:2])
 	}
 	n := uint64(h[1] & 0x7F)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/internal/testutil"
 )
 
@@ -34,6 +35,8 @@ func TestConformance(t *testing.T) {
 		{"9", "limits at -max-message-size", testOptions, limitCases},
 		{"9", "large messages (cmd/echo's limits)", bigOptions, bigMessageCases},
 		{"10", "auto-fragmentation", testOptions, miscCases},
+		{"12", "permessage-deflate payloads", deflateOptions, deflatePayloadCases},
+		{"13", "permessage-deflate parameters", deflateOptions, deflateParamCases},
 	} {
 		var passed, total int
 		t.Run(fam.id+" "+fam.name, func(t *testing.T) {
@@ -115,11 +118,15 @@ type ccase struct {
 	gen func() (send [][]byte, want []wsFrame)
 	// script, when set, runs instead of send and want (round trips).
 	script func(t *testing.T, c *wsClient)
+	// offer, when set, is the Sec-WebSocket-Extensions of the upgrade
+	// request, and accept the header the response must carry ("" for a
+	// declined offer); see conformance_deflate_test.go.
+	offer, accept string
 }
 
 // run plays the case on a new connection whose device_id is dev.
 func (cs *ccase) run(t *testing.T, srv *testServer, h *confHandler, dev string) {
-	c := dialWS(t, srv.Addr(), "/?device_id="+dev)
+	c := cs.dial(t, srv, dev)
 	c.pings = true // the server never pings here: one would be an error
 	if cs.gen != nil {
 		cs.send, cs.want = cs.gen()
@@ -216,7 +223,13 @@ func (h *confHandler) OnOpen(c *Conn, req *Request) {
 	h.mu.Unlock()
 }
 
-func (h *confHandler) OnMessage(c *Conn, op OpCode, p []byte) { echoHandler{}.OnMessage(c, op, p) }
+func (h *confHandler) OnMessage(c *Conn, op OpCode, p []byte) {
+	if c.Compressed() { // families 12 and 13: echo through the shared frame
+		c.WriteFrame(wsframe.New(AppendFrame(make([]byte, 0, len(p)+HeaderRoom), op, p)))
+		return
+	}
+	echoHandler{}.OnMessage(c, op, p)
+}
 
 func (h *confHandler) OnClose(c *Conn, code uint16) {
 	h.mu.Lock()

@@ -54,11 +54,15 @@ type Conn struct {
 	// Write side, guarded by mu.
 	mu        sync.Mutex
 	queue     [][]byte
-	queued    int    // bytes in queue
-	scheduled bool   // a flush task is on its way to the loop
-	closeReq  uint16 // close requested with this code, 0 if not
-	closed    atomic.Bool
-	closeMsg  string
+	queued    int  // bytes in queue
+	scheduled bool // a flush task is on its way to the loop
+	// pmd is the permessage-deflate state (pmdOn, pmdBits; see deflate.go):
+	// one byte in what was padding, set at the upgrade before OnOpen and
+	// never changed, so any goroutine may read it. Not guarded by mu.
+	pmd      byte
+	closeReq uint16 // close requested with this code, 0 if not
+	closed   atomic.Bool
+	closeMsg string
 }
 
 // Context returns the value the handler stored with SetContext. Loop only.

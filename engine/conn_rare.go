@@ -9,6 +9,7 @@ package engine
 // often allocates it once. Loop only.
 type connRare struct {
 	fragOp    OpCode // opcode of the message being reassembled, 0 if none
+	fragZ     bool   // that message is compressed (permessage-deflate, RSV1 on its first frame)
 	fragValid int    // bytes of frag known to be valid UTF-8
 	frag      []byte // reassembled fragments
 	dlReason  string // close reason when a handler deadline passes
@@ -44,6 +45,6 @@ func (c *Conn) fragLen() int {
 // dropFragments forgets the message being reassembled. Loop only.
 func (c *Conn) dropFragments() {
 	if c.rare != nil {
-		c.rare.frag, c.rare.fragOp, c.rare.fragValid = nil, 0, 0
+		c.rare.frag, c.rare.fragOp, c.rare.fragValid, c.rare.fragZ = nil, 0, 0, false
 	}
 }

@@ -23,6 +23,16 @@
 // Send from another goroutine schedules. A connection whose queued plus
 // unsent bytes pass Options.WriteQueueBytes is closed with 4008.
 //
+// # Compression
+//
+// With Options.Compression the upgrade accepts RFC 7692 permessage-deflate
+// with no context takeover both ways, so no deflate state outlives a
+// message: the loop inflates what its connections send (bounded by
+// MaxMessageSize while inflating), and wsframe.Frame carries an outbound
+// message whose compressed variant is built at most once, whoever receives
+// it; SendFrame and WriteFrame pick the variant per connection (see
+// deflate.go).
+//
 // # TLS (wss://)
 //
 // With Options.TLS the same event loops also serve a TLS listener, with

@@ -15,6 +15,7 @@ type loop struct {
 	up    *upgrader
 	stats LoopStats
 	tls   tlsScratch
+	infl  inflater // permessage-deflate messages of every connection
 }
 
 func (l *loop) add(c *Conn) {

@@ -49,6 +49,13 @@ type Options struct {
 	// Admission configures the refusals before an upgrade: origins,
 	// per-IP connect rate, Retry-After (see Admission).
 	Admission Admission
+	// Compression negotiates permessage-deflate (RFC 7692) with no context
+	// takeover both ways when a client offers it (default off).
+	Compression bool
+	// CompressionMinSize is the smallest payload SendFrame sends compressed
+	// (default 128 bytes; smaller ones go plain, which RFC 7692 allows per
+	// message).
+	CompressionMinSize int
 	// TLS, when set, adds a wss:// listener on the same event loops (see
 	// TLSOptions). HandshakeTimeout then bounds the TLS handshake and,
 	// separately, the request head that follows it.
@@ -76,6 +83,9 @@ func (o *Options) withDefaults() (Options, error) {
 	}
 	if r.MaxMessageSize <= 0 {
 		r.MaxMessageSize = 64 << 10
+	}
+	if r.CompressionMinSize <= 0 {
+		r.CompressionMinSize = 128
 	}
 	if r.WriteQueueBytes <= 0 {
 		r.WriteQueueBytes = 1 << 20

@@ -55,7 +55,7 @@ func (c *Conn) handshake(buf []byte) int {
 		c.reject(resp401)
 		return 0
 	}
-	c.state, c.upgraded, c.deadline = stateOpen, true, 0
+	c.state, c.upgraded, c.deadline, c.pmd = stateOpen, true, 0, up.pmd
 	c.lastRead, c.lastPing = c.srv.now(), c.srv.now()
 	c.srv.stats.Upgrades.Add(1)
 	c.srv.stats.Upgraded.Add(1)
@@ -149,7 +149,7 @@ func (c *Conn) skipFrame(h header, buf []byte, off int) int {
 // returns a close code and reason, or 0.
 func (c *Conn) check(h header) (uint16, string) {
 	switch {
-	case h.rsv != 0:
+	case h.rsv != 0 && !c.deflated(h):
 		return CloseProtocolError, "reserved bits set"
 	case !h.op.known():
 		return CloseProtocolError, "unknown opcode"
@@ -207,8 +207,12 @@ func (c *Conn) handleFrame(h header, p []byte) {
 	case OpText, OpBinary:
 		if !h.fin {
 			r := c.rareState()
-			r.fragOp, r.fragValid = h.op, 0
+			r.fragOp, r.fragValid, r.fragZ = h.op, 0, h.rsv != 0
 			c.appendFragment(p)
+			return
+		}
+		if h.rsv != 0 {
+			c.inflated(h.op, p)
 			return
 		}
 		if h.op == OpText && !utf8.Valid(p) {
@@ -229,7 +233,7 @@ func (c *Conn) handleFrame(h header, p []byte) {
 func (c *Conn) appendFragment(p []byte) {
 	r := c.rare
 	r.frag = append(r.frag, p...)
-	if r.fragOp != OpText {
+	if r.fragOp != OpText || r.fragZ {
 		return
 	}
 	n, ok := validUTF8Prefix(r.frag[r.fragValid:])
@@ -242,8 +246,12 @@ func (c *Conn) appendFragment(p []byte) {
 
 func (c *Conn) finishMessage() {
 	r := c.rare
-	op, msg, valid := r.fragOp, r.frag, r.fragValid
+	op, msg, valid, z := r.fragOp, r.frag, r.fragValid, r.fragZ
 	c.dropFragments()
+	if z {
+		c.inflated(op, msg)
+		return
+	}
 	if op == OpText && valid != len(msg) {
 		c.fail(CloseInvalidData, "invalid UTF-8")
 		return

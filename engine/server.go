@@ -236,6 +236,9 @@ func (s *Server) loopOf(gl gnet.EventLoop) *loop {
 		if s.opts.Admission.WSPath != "" {
 			l.up.path = []byte(s.opts.Admission.WSPath)
 		}
+		if s.opts.Compression {
+			l.up.u.Negotiate = l.up.negotiate
+		}
 		s.loops[gl] = l
 	}
 	return l

@@ -21,6 +21,7 @@ type upgrader struct {
 	scratch                             []byte      // percent-decoding space
 	origins                             *originList // nil: any Origin
 	path                                []byte      // Admission.WSPath; nil: any path
+	pmd                                 byte        // Conn.pmd negotiated by this upgrade
 }
 
 func newUpgrader() *upgrader {
@@ -61,6 +62,7 @@ func (up *upgrader) reset() {
 	up.req = Request{}
 	up.queryToken, up.headerToken, up.protoToken = nil, nil, nil
 	up.scratch = up.scratch[:0]
+	up.pmd = 0
 }
 
 func (up *upgrader) pickToken() {

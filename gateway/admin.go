@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -86,7 +87,7 @@ func (g *Gateway) apiPush(w http.ResponseWriter, r *http.Request) {
 
 // deliverCount delivers frame to user's sessions here and waits for the
 // count. Not for event loops.
-func (g *Gateway) deliverCount(ctx context.Context, user string, frame []byte) (int, bool) {
+func (g *Gateway) deliverCount(ctx context.Context, user string, frame *wsframe.Frame) (int, bool) {
 	ch := make(chan int, 1)
 	g.hub.Deliver(user, frame, nil, func(n int) { ch <- n })
 	t := time.NewTimer(pushWait)

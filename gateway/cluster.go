@@ -10,6 +10,7 @@ import (
 
 	"github.com/imgate/gateway/cluster"
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -127,7 +128,7 @@ func (g *Gateway) PushRemote(userID string, payload []byte) {
 		g.remote.refused.Add(1)
 		return
 	}
-	frame := engine.AppendFrame(make([]byte, 0, len(payload)+engine.HeaderRoom), engine.OpText, payload)
+	frame := wsframe.New(engine.AppendFrame(make([]byte, 0, len(payload)+engine.HeaderRoom), engine.OpText, payload))
 	g.remote.pushed.Add(1)
 	if g.ib != nil {
 		if off, prev, ok := protocol.MessageOffsets(payload); ok {
@@ -149,10 +150,10 @@ func pushable(p []byte) bool {
 
 // messagePayloadFrame encodes the MESSAGE push once: payload is the JSON
 // for the bus, frame the same bytes with a WebSocket header for the hub.
-func messagePayloadFrame(m *protocol.Message) (payload, frame []byte) {
+func messagePayloadFrame(m *protocol.Message) (payload []byte, frame *wsframe.Frame) {
 	b := engine.NewFrameBuffer(128 + len(m.Content) + len(m.FromUID) + len(m.ToUID))
 	b = protocol.AppendMessagePush(b, m)
-	return b[engine.HeaderRoom:], engine.FinishFrame(b, engine.OpText)
+	return b[engine.HeaderRoom:], wsframe.New(engine.FinishFrame(b, engine.OpText))
 }
 
 func sendResultFrameRouted(ref protocol.Ref, msgID string, delivered int, routed bool) []byte {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/protocol"
 )
 
@@ -88,7 +89,7 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 		g.sendRouted(s, replyTo(env), &msg)
 		return nil
 	}
-	frame := messageFrame(&msg)
+	frame := wsframe.New(messageFrame(&msg)) // compressed at most once for all recipients
 	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
 	if body.ToUID != s.userID() {
 		g.hub.Deliver(s.userID(), frame, &s.member.Member, nil)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/hub"
 	"github.com/imgate/gateway/inbox"
 	"github.com/imgate/gateway/protocol"
@@ -151,7 +152,7 @@ func (g *Gateway) deliverStored(msg *protocol.Message, recs []inbox.Record, pos 
 // liveEntry is an inbox entry on its way to a user's live sessions.
 type liveEntry struct {
 	off, prev uint64
-	frame     []byte // the 3001 with this user's offsets; shared
+	frame     *wsframe.Frame // the 3001 with this user's offsets; shared by its sessions
 }
 
 // deliverEntry offers e to every session of user on the user's shard

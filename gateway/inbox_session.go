@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/engine/wsframe"
 
 	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/inbox"
@@ -69,7 +70,7 @@ func (st *ibState) live(g *Gateway, m *member, e liveEntry, own bool) bool {
 		if own {
 			return false
 		}
-		return m.conn.Send(e.frame)
+		return m.conn.SendFrame(e.frame)
 	}
 	st.seen, st.mode = e.off, ibReading
 	g.inboxStats.gaps.Add(1)
@@ -200,7 +201,7 @@ func (g *Gateway) writeEntries(m *member, ents []inbox.Entry, catchUp bool) {
 			continue
 		}
 		msg.Offset, msg.PrevOffset = e.Offset, e.Prev
-		m.conn.Send(messageFrame(&msg))
+		m.conn.SendFrame(wsframe.New(messageFrame(&msg)))
 		m.ib.sent = e.Offset
 		g.inboxStats.replayed.Add(1)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/hub"
 )
 
@@ -37,8 +38,9 @@ type member struct {
 	ib     *ibState    // inbox position (inbox_session.go); nil with the inbox off
 }
 
-// Send implements hub.Sender. Any goroutine.
-func (m *member) Send(frame []byte) bool { return m.conn.Send(frame) }
+// Send implements hub.Sender: the connection picks the plain or the
+// compressed variant. Any goroutine.
+func (m *member) Send(frame *wsframe.Frame) bool { return m.conn.SendFrame(frame) }
 
 // memberOf returns the gateway member behind a hub member.
 func memberOf(hm *hub.Member) *member { return hm.Conn.(*member) }

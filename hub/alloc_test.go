@@ -10,7 +10,7 @@ func TestDeliverAllocs(t *testing.T) {
 	h := newHub(t, 4)
 	m := newMember("u", "s")
 	h.Add(m)
-	frame := []byte("frame")
+	frame := testFrame
 	ch := make(chan int, 1)
 	done := func(n int) { ch <- n }
 	deliverSync(t, h, "u", nil)

@@ -2,6 +2,8 @@ package hub
 
 import (
 	"sync"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 // The two baselines below share table (the shard map) with Hub and differ
@@ -11,7 +13,7 @@ import (
 // dispatcher is what BenchmarkDispatch drives.
 type dispatcher interface {
 	Add(m *Member)
-	Deliver(userID string, frame []byte, except *Member, done func(n int))
+	Deliver(userID string, frame *wsframe.Frame, except *Member, done func(n int))
 	SessionCount() int64
 	Close()
 }
@@ -35,7 +37,7 @@ type request struct {
 	kind  opKind
 	user  string
 	m     *Member
-	frame []byte
+	frame *wsframe.Frame
 	done  func(int)
 }
 
@@ -79,7 +81,7 @@ func (c *chanTable) Add(m *Member) {
 	c.shard(m.UserID).ch <- request{kind: opAdd, user: m.UserID, m: m}
 }
 
-func (c *chanTable) Deliver(user string, frame []byte, except *Member, done func(int)) {
+func (c *chanTable) Deliver(user string, frame *wsframe.Frame, except *Member, done func(int)) {
 	c.shard(user).ch <- request{kind: opDeliver, user: user, frame: frame, m: except, done: done}
 }
 
@@ -123,7 +125,7 @@ func (t *mutexTable) Add(m *Member) {
 	s.mu.Unlock()
 }
 
-func (t *mutexTable) Deliver(user string, frame []byte, except *Member, done func(int)) {
+func (t *mutexTable) Deliver(user string, frame *wsframe.Frame, except *Member, done func(int)) {
 	s := t.shard(user)
 	s.mu.Lock()
 	n, _ := s.table.deliver(user, frame, except)

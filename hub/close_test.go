@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/internal/testutil"
 )
 
@@ -18,7 +19,7 @@ type gateSender struct {
 	once    sync.Once
 }
 
-func (g *gateSender) Send([]byte) bool {
+func (g *gateSender) Send(*wsframe.Frame) bool {
 	first := false
 	g.once.Do(func() { first = true })
 	if first {

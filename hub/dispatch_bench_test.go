@@ -77,7 +77,7 @@ func benchDispatch(b *testing.B, d dispatcher, producers int) {
 	for d.SessionCount() != f.sessions {
 		runtime.Gosched()
 	}
-	frame := []byte("\x81\x05hello")
+	frame := testFrame
 	b.ReportAllocs()
 	b.ResetTimer()
 	var all sync.WaitGroup

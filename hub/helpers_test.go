@@ -6,8 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imgate/gateway/engine/wsframe"
 	"github.com/imgate/gateway/internal/testutil"
 )
+
+// testFrame is a frame for Deliver: the hub only passes it on.
+var testFrame = wsframe.New([]byte("\x81\x05frame"))
 
 // waitLimit bounds every wait in the tests; it only turns a hang (a lost
 // wake-up, a lost op) into a failure and is never a timing assertion.
@@ -20,7 +24,7 @@ type countSender struct {
 	refuse atomic.Bool
 }
 
-func (s *countSender) Send([]byte) bool {
+func (s *countSender) Send(*wsframe.Frame) bool {
 	if s.refuse.Load() {
 		return false
 	}
@@ -48,7 +52,7 @@ func newHub(t testing.TB, shards int) *Hub {
 func deliverSync(t testing.TB, h *Hub, user string, except *Member) int {
 	t.Helper()
 	ch := make(chan int, 1)
-	h.Deliver(user, []byte("frame"), except, func(n int) { ch <- n })
+	h.Deliver(user, testFrame, except, func(n int) { ch <- n })
 	return testutil.WaitChan(t, ch, "deliver "+user)
 }
 

@@ -3,6 +3,8 @@ package hub
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 // DefaultShards is the shard count used when Config.Shards is zero.
@@ -85,7 +87,7 @@ func (h *Hub) Remove(m *Member) {
 // the number of sessions whose Send returned true (0 for an unknown user).
 // done may be nil; it runs on the owner goroutine and must not block. frame
 // is shared by all recipients and must not be modified afterwards.
-func (h *Hub) Deliver(userID string, frame []byte, except *Member, done func(n int)) {
+func (h *Hub) Deliver(userID string, frame *wsframe.Frame, except *Member, done func(n int)) {
 	if h.closed.Load() {
 		return
 	}

@@ -93,7 +93,7 @@ func TestDeliverNilDone(t *testing.T) {
 	h := newHub(t, 1)
 	m := newMember("u", "s")
 	h.Add(m)
-	h.Deliver("u", []byte("x"), nil, nil)
+	h.Deliver("u", testFrame, nil, nil)
 	barrier(t, h)
 	if sentTo(m) != 1 {
 		t.Fatalf("sent %d, want 1", sentTo(m))
@@ -206,7 +206,7 @@ func TestDeliveredDroppedAndDelays(t *testing.T) {
 	h.Add(&Member{Conn: open, UserID: "u", SessionID: "1"})
 	h.Add(&Member{Conn: closed, UserID: "u", SessionID: "2"})
 	done := make(chan int, 1)
-	h.Deliver("u", []byte("x"), nil, func(n int) { done <- n })
+	h.Deliver("u", testFrame, nil, func(n int) { done <- n })
 	if n := <-done; n != 1 {
 		t.Fatalf("delivered to %d, want 1", n)
 	}

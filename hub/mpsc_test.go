@@ -15,12 +15,12 @@ func TestMPSCPerProducerFIFO(t *testing.T) {
 	const producers, perProducer = 8, 20000
 	var q mpsc
 	q.init()
-	seq := make([]byte, perProducer) // frame = seq[:i] numbers node i
+	seq := make([]Member, perProducer) // m = &seq[i] numbers node i
 	var wg sync.WaitGroup
 	for p := range producers {
 		wg.Go(func() {
 			for i := range perProducer {
-				q.push(&op{user: string(rune('a' + p)), frame: seq[:i]})
+				q.push(&op{user: string(rune('a' + p)), m: &seq[i]})
 				if i%64 == 0 {
 					runtime.Gosched()
 				}
@@ -44,8 +44,8 @@ func TestMPSCPerProducerFIFO(t *testing.T) {
 		if o == &q.stub {
 			t.Fatal("pop returned the stub")
 		}
-		if len(o.frame) != next[o.user] {
-			t.Fatalf("producer %s: got #%d, want #%d", o.user, len(o.frame), next[o.user])
+		if o.m != &seq[next[o.user]] {
+			t.Fatalf("producer %s: node out of order, want #%d", o.user, next[o.user])
 		}
 		next[o.user]++
 		got++

@@ -3,6 +3,8 @@ package hub
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 type opKind uint8
@@ -23,7 +25,7 @@ type op struct {
 	kind  opKind
 	user  string
 	m     *Member // Add/Remove: the member; Deliver: the member to skip
-	frame []byte
+	frame *wsframe.Frame
 	done  func(int)
 	fn    func([]*Member)
 }

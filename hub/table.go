@@ -3,6 +3,8 @@ package hub
 import (
 	"slices"
 	"sync/atomic"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 // stats holds the counters that owners update and anyone may read.
@@ -61,7 +63,7 @@ func (t *table) remove(m *Member) {
 
 // deliver sends frame to every session of user except the member except and
 // returns how many accepted it and how many refused it.
-func (t *table) deliver(user string, frame []byte, except *Member) (n, refused int) {
+func (t *table) deliver(user string, frame *wsframe.Frame, except *Member) (n, refused int) {
 	for _, m := range t.users[user] {
 		switch {
 		case m == except:

@@ -7,7 +7,9 @@
 # refused a bad and an expired token and logs in on the same socket, sends
 # a message to another user, pings, stays silent past -idle-timeout while
 # the server pings it, and closes cleanly; interop_checks.py asserts on
-# everything it received.
+# everything it received. Each negotiates permessage-deflate (all three
+# offer it by default) and must see it in the handshake response and
+# receive RSV1 frames (Chromium's are counted in its net log).
 set -euo pipefail
 export PYTHONDONTWRITEBYTECODE=1
 cd "$(dirname "$0")/.."
@@ -25,7 +27,7 @@ ws_port=$(port); http_port=$(port)
 # that did not answer pings would not survive the flows' 4s of silence.
 idle_ms=4000
 bin/gateway -demo -data-dir "$tmp/data" -addr "127.0.0.1:$ws_port" -http-addr "127.0.0.1:$http_port" \
-  -ping-interval 1s -idle-timeout 3s -jwt-leeway 0 2>"$tmp/gateway.log" &
+  -ping-interval 1s -idle-timeout 3s -jwt-leeway 0 -compression 2>"$tmp/gateway.log" &
 gw=$!
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$http_port/healthz" >/dev/null && break

@@ -62,6 +62,7 @@ async def devtools_url(profile, proc, seconds=20):
 
 async def run_page(page_url, profile):
     proc = subprocess.Popen(["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                             f"--log-net-log={net_log(profile)}",
                              "--remote-debugging-port=0", "about:blank"],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(profile, "chromium.log"), "w"))
     try:
@@ -84,6 +85,24 @@ async def run_page(page_url, profile):
             proc.kill()
 
 
+def net_log(profile):
+    return os.path.join(profile, "netlog.json")
+
+
+def rsv1_frames(profile):
+    """Counts the WebSocket frame headers Chromium received with RSV1 set,
+    from its net log (written when the browser exits)."""
+    with open(net_log(profile), encoding="utf-8") as f:
+        text = f.read()
+    try:
+        log = json.loads(text)
+    except ValueError:  # cut short when the browser was killed: close it
+        log = json.loads(text.rstrip().rstrip(",") + "]}")
+    types = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    return sum(1 for e in log.get("events", []) if types.get(e.get("type")) == "WEBSOCKET_RECV_FRAME_HEADER"
+               and (e.get("params") or {}).get("reserved1"))
+
+
 def check(r, idle_ms):
     c = Checker("browser")
     if "error" in r:
@@ -98,6 +117,8 @@ def check(r, idle_ms):
     c.refused("invalid token", r["invalid_then_login"]["first"], expired=False)
     c.logged_in("LOGIN on the socket of the 401", r["invalid_then_login"]["login"], "bob", seq=1)
     c.sent("SEND alice -> bob", r["send"]["response"], r["send"]["push"], "alice", "bob", {"text": "hi from the browser"})
+    if "compression" in r:
+        c.compressed("permessage-deflate", r["compression"])
     for i, hb in enumerate(r["keepalive"]):
         c.heartbeat(f"HEARTBEAT after {idle_ms} ms of silence (socket {i + 1})", hb, seq=2)
     c.refused("expired token", r["expired"], expired=True)
@@ -111,6 +132,11 @@ def main():
     page = pathlib.Path(__file__).with_name("interop_page.html").resolve()
     frag = urllib.parse.urlencode({"url": url, "alice": alice, "expired": expired, "idle_ms": idle_ms})
     result = asyncio.run(run_page(f"{page.as_uri()}#{frag}", profile))
+    if "compression" in result:
+        try:
+            result["compression"]["rsv1_frames"] = rsv1_frames(profile)
+        except (OSError, ValueError, KeyError) as e:
+            result["compression"]["rsv1_frames"] = f"no net log: {e}"
     sys.exit(check(result, idle_ms).report())
 
 

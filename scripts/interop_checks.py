@@ -14,6 +14,9 @@ AUTHENTICATED = "Connected and authenticated successfully"
 ANONYMOUS = "Connected successfully. Please login or provide token."
 TOKEN_INVALID = "Token authentication failed. Please login."
 TOKEN_EXPIRED = "Token authentication failed: token expired. Please login."
+# The long message of the compression flow (the same string in
+# interop_node.js and interop_page.html): large enough to be compressed.
+LONG_TEXT = "compressed on the wire: " + "the quick brown fox jumps over the lazy dog. " * 20
 
 
 class Checker:
@@ -68,6 +71,18 @@ class Checker:
                 and pb.get("msg_id") == rb.get("msg_id") and pb.get("from_uid") == frm and pb.get("to_uid") == to
                 and pb.get("content") == content and isinstance(pb.get("ts"), int), push)
 
+    def compressed(self, name, comp):
+        """The compression flow: permessage-deflate negotiated with no
+        context takeover both ways (the response's Sec-WebSocket-Extensions),
+        the long push arrived whole, and frames with RSV1 were received."""
+        ext = (comp.get("extensions") or "").replace(" ", "")
+        self.ok(name + ": permessage-deflate negotiated", ext.startswith("permessage-deflate")
+                and "server_no_context_takeover" in ext and "client_no_context_takeover" in ext, ext)
+        push = comp.get("push") or {}
+        self.ok(name + ": the long MESSAGE arrives whole", push.get("cmd_id") == 3001
+                and (push.get("body") or {}).get("content") == {"text": LONG_TEXT}, push.get("cmd_id"))
+        self.ok(name + ": frames with RSV1 received", (comp.get("rsv1_frames") or 0) >= 1, comp.get("rsv1_frames"))
+
     def heartbeat(self, name, m, seq):
         t = (m.get("body") or {}).get("server_time")
         self.ok(name, m.get("cmd_id") == 1003 and m.get("seq") == seq and m.get("code") == 200
@@ -114,6 +129,7 @@ def check_record(client, r, idle_ms):
     c.refused("invalid token", r["invalid_then_login"]["first"], expired=False)
     c.logged_in("LOGIN on the socket of the 401", r["invalid_then_login"]["login"], "bob", seq=1)
     c.sent("SEND alice -> bob", r["send"]["response"], r["send"]["push"], "alice", "bob", {"text": f"hi from {client}"})
+    c.compressed("permessage-deflate", r["compression"])
     c.equal("ping -> pong with the same payload", r["pong"], f"{client}-ping")
     for i, hb in enumerate(r["keepalive"]):
         c.heartbeat(f"HEARTBEAT after {idle_ms} ms of silence (socket {i + 1})", hb, seq=2)

@@ -7,6 +7,13 @@
 // usage: node interop_node.js WS_URL ALICE_TOKEN EXPIRED_TOKEN IDLE_MS
 'use strict';
 const WebSocket = require('ws');
+const {Receiver} = WebSocket;
+
+// Counts the frames that arrive with RSV1: ws inflates exactly those.
+let rsv1Frames = 0;
+const decompress = Receiver.prototype.decompress;
+Receiver.prototype.decompress = function (...args) { rsv1Frames++; return decompress.apply(this, args); };
+const LONG_TEXT = 'compressed on the wire: ' + 'the quick brown fox jumps over the lazy dog. '.repeat(20);
 
 const [url, aliceToken, expiredToken, idleMs] = process.argv.slice(2);
 const TIMEOUT = 5000;
@@ -54,6 +61,7 @@ function open(target, protocols, options) {
       const m = JSON.parse(data.toString());
       if (waiters.length) waiters.shift().ok(m); else queue.push(m);
     });
+    ws.once('upgrade', (res) => { conn.extensions = res.headers['sec-websocket-extensions']; });
     ws.once('open', () => resolve(conn));
     ws.once('error', reject);
   });
@@ -82,6 +90,8 @@ async function flows() {
 
   const response = await alice.request({cmd_id: 2001, seq: 1, body: {to_uid: 'bob', content: {text: 'hi from node'}}});
   r.send = {response, push: await bob.next()};
+  await alice.request({cmd_id: 2001, seq: 5, body: {to_uid: 'bob', content: {text: LONG_TEXT}}});
+  r.compression = {extensions: bob.extensions, push: await bob.next(), rsv1_frames: rsv1Frames};
   r.pong = await alice.ping('node-ping');
 
   // Silence longer than -idle-timeout: ws answers the server's pings.

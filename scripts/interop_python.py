@@ -15,10 +15,25 @@ import sys
 import urllib.parse
 
 import websockets
+from websockets.extensions import permessage_deflate
 
-from interop_checks import check_record
+from interop_checks import LONG_TEXT, check_record
 
 TIMEOUT = 5
+
+# Counts the frames that arrive with RSV1 (compressed), seen where the
+# permessage-deflate extension decodes them.
+RSV1 = {"frames": 0}
+_decode = permessage_deflate.PerMessageDeflate.decode
+
+
+def _counting_decode(self, frame, *, max_size=None):
+    if frame.rsv1:
+        RSV1["frames"] += 1
+    return _decode(self, frame, max_size=max_size)
+
+
+permessage_deflate.PerMessageDeflate.decode = _counting_decode
 
 
 class ChatClient:
@@ -110,6 +125,9 @@ async def flows(url, alice_token, expired_token, idle_ms):
 
     response = await alice.send_message("bob", {"text": "hi from python"}, 1)
     r["send"] = {"response": response, "push": await bob.receive()}
+    await alice.send_message("bob", {"text": LONG_TEXT}, 5)
+    r["compression"] = {"extensions": bob.websocket.response_headers.get("Sec-WebSocket-Extensions"),
+                        "push": await bob.receive(), "rsv1_frames": RSV1["frames"]}
     r["pong"] = await alice.ping("python-ping")
 
     # Silence longer than -idle-timeout: websockets answers the server's pings.

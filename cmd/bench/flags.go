@@ -87,6 +87,11 @@ AUTHENTICATION
 MESSAGES
     -payload N        frame (echo) or content (chat) size in bytes (default 64)
     -binary           echo: binary frames instead of text
+    -compression      offer permessage-deflate (no context takeover); fail a
+                      connection the server does not accept it on; send every
+                      message compressed and inflate the server's RSV1 frames
+    -text KIND        chat: content filler after the stamp: x (default),
+                      en (English prose) or zh (Chinese prose)
     -inflight K       messages outstanding per connection (default 1; in chat
                       with -msg-rate, no cap unless given)
     -msg-rate M       chat: messages per second per user (default 0: as fast
@@ -171,6 +176,8 @@ func bindFlags(fs *flag.FlagSet, scenario string) *options {
 	fs.StringVar(&c.Platform, "platform", "", "")
 	fs.IntVar(&c.Payload, "payload", bench.DefaultPayload, "")
 	fs.BoolVar(&c.Binary, "binary", false, "")
+	fs.BoolVar(&c.Compression, "compression", false, "")
+	fs.StringVar(&c.Text, "text", "", "")
 	fs.IntVar(&c.Inflight, "inflight", 0, "")
 	fs.Float64Var(&c.MsgRate, "msg-rate", 0, "")
 	fs.Float64Var(&c.Churn, "churn", 0, "")
@@ -239,6 +246,7 @@ func describe(scenario string, c bench.Config, procs int) string {
 	p("secret set", len(c.Secret) > 0)
 	p("users", fmt.Sprintf("%s%d..%s%d", c.UserPrefix, c.FirstUser, c.UserPrefix, c.FirstUser+c.Conns-1))
 	p("payload", c.Payload)
+	p("compression", c.Compression)
 	p("inflight", c.Inflight)
 	p("msg-rate", c.MsgRate)
 	p("to", c.To)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imgate/gateway/engine"
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 func main() {
@@ -24,6 +25,8 @@ func main() {
 	flag.IntVar(&o.MaxMessageSize, "max-message-size", 16<<20, "largest message in bytes (larger: close 1009)")
 	flag.IntVar(&o.WriteQueueBytes, "write-queue-bytes", 64<<20, "unsent bytes per connection before close 4008")
 	flag.DurationVar(&o.IdleTimeout, "idle-timeout", 90*time.Second, "close connections silent this long")
+	flag.BoolVar(&o.Compression, "compression", false, "negotiate permessage-deflate (no context takeover) with clients that offer it")
+	flag.IntVar(&o.CompressionMinSize, "compression-min-size", 128, "smallest echo payload in bytes sent compressed")
 	flag.Parse()
 
 	srv, err := engine.New(echo{}, engine.WithOptions(o))
@@ -49,12 +52,18 @@ func main() {
 	}
 }
 
-// echo writes every message back as it came.
+// echo writes every message back as it came (compressed, when the
+// connection negotiated permessage-deflate and the message is large enough).
 type echo struct{}
 
 func (echo) OnOpen(*engine.Conn, *engine.Request) {}
 func (echo) OnClose(*engine.Conn, uint16)         {}
 
 func (echo) OnMessage(c *engine.Conn, op engine.OpCode, p []byte) {
-	c.Write(engine.AppendFrame(make([]byte, 0, len(p)+engine.HeaderRoom), op, p))
+	frame := engine.AppendFrame(make([]byte, 0, len(p)+engine.HeaderRoom), op, p)
+	if c.Compressed() {
+		c.WriteFrame(wsframe.New(frame))
+		return
+	}
+	c.Write(frame)
 }

@@ -160,6 +160,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		WriteQueueBytes: o.writeQueue, HandshakeTimeout: o.handshakeTimeout, IdleTimeout: o.idleTimeout,
 		PingInterval: o.pingInterval, TimerResolution: timerResolution(o), Logger: log,
 		ReusePort: o.prod.reusePort, Admission: o.prod.admission(fds, o.wsPath), TLS: tlsOpts,
+		Compression: o.compression.on, CompressionMinSize: o.compression.minSize,
 	}))
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())

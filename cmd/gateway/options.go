@@ -37,6 +37,8 @@ type options struct {
 	jwtKeys, adminKey     string
 	loginPolicy           string
 	maxSessionsPerUser    int
+
+	compression compressionOptions // -compression: see compression.go
 }
 
 // flagSet binds the flags onto o. The usage text reads like a man page.
@@ -71,6 +73,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.storeFlags(fs)
 	o.inbox.bind(fs)
 	o.mem.bind(fs)
+	o.compression.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway
