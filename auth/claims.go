@@ -15,6 +15,9 @@ type Claims struct {
 	IssuedAt  time.Time // "iat"; zero when the token has none
 	ID        string    // "jti"; empty when the token has none
 	Family    string    // "fid": the refresh-token family of a login; empty when none
+	// Rooms is the "rooms" claim: the rooms the session joins when it
+	// authenticates (PROTOCOL.md §7); nil when the token has none.
+	Rooms []string
 }
 
 // parsedClaims is the JSON shape Verify decodes, for both token types. It
@@ -34,6 +37,9 @@ type parsedClaims struct {
 	Typ string           `json:"typ"`
 	Did string           `json:"did"`
 	Fid string           `json:"fid"`
+	// Rooms must be an array of valid room names (else the token is
+	// invalid: a backend minting bad claims should hear of it at once).
+	Rooms []string `json:"rooms"`
 
 	exp, nbf, iat jwt.NumericDate // what the getters return pointers to
 }
@@ -82,12 +88,12 @@ func (c *parsedClaims) Validate() error {
 	if len(c.Fid) > maxFamilyIDLen {
 		return errBadFamily
 	}
-	return nil
+	return validRooms(c.Rooms)
 }
 
 // claims returns the caller's view; call only after a successful parse.
 func (c *parsedClaims) claims() Claims {
-	out := Claims{UserID: c.Sub, DeviceID: c.Did, ID: c.Jti, Family: c.Fid}
+	out := Claims{UserID: c.Sub, DeviceID: c.Did, ID: c.Jti, Family: c.Fid, Rooms: c.Rooms}
 	if d := numericDate(c.Exp, &c.exp); d != nil {
 		out.ExpiresAt = d.Time
 	}

@@ -139,6 +139,7 @@ var (
 	errBadDevice   = errors.New("did longer than 64 bytes")
 	errWrongType   = errors.New("wrong token type")
 	errBadFamily   = errors.New("fid too long")
+	errBadRooms    = errors.New("rooms must be an array of at most 1024 room names")
 	errUnknownKey  = errors.New("no key for this kid")
 	errRevoked     = errors.New("family revoked")
 	errUnknownFlaw = errors.New("rejected")
@@ -155,6 +156,7 @@ var invalidReasons = wrapAll(
 	errBadSubject,
 	errBadDevice,
 	errBadFamily,
+	errBadRooms,
 	jwt.ErrTokenRequiredClaimMissing,
 	jwt.ErrTokenNotValidYet,
 	jwt.ErrTokenInvalidIssuer,

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +174,7 @@ func TestVerifyClaims(t *testing.T) {
 		t.Fatalf("times = %v, %v; want %v, %v", got.ExpiresAt, got.IssuedAt, want.ExpiresAt, want.IssuedAt)
 	}
 	got.ExpiresAt, got.IssuedAt, want.ExpiresAt, want.IssuedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("claims = %+v, want %+v", got, want)
 	}
 }

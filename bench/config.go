@@ -122,6 +122,18 @@ type Config struct {
 	// the lines on Progress (a child process passes them to its parent).
 	Tick func(Counters)
 
+	// Rooms is the number of rooms in Room: connection i of the run is in
+	// RoomName(i, Rooms) through its token's "rooms" claim (default 1).
+	// Zero outside Room: tokens carry no claim.
+	Rooms int
+	// RoomsPerConn is how many rooms each connection claims when Rooms is
+	// set: RoomName(i+j, Rooms) for j < RoomsPerConn (default 1; Room
+	// itself needs 1). It lets idle measure the cost of memberships.
+	RoomsPerConn int
+	// Publishers is the number of connections that publish in Room: the
+	// run's first ones (default 1).
+	Publishers int
+
 	// To picks Chat's recipients: ToRandom (another user) or ToSelf (the
 	// sender's own user id).
 	To string
@@ -177,7 +189,7 @@ func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Conns < 0, c.Concurrency < 0, c.Duration < 0, c.Timeout < 0, c.Payload < 0,
 		c.Inflight < 0, c.Rate < 0, c.MsgRate < 0, c.FirstUser < 0, c.ReadBuffer < 16,
-		c.FirstConn < 0, c.FirstConn > c.FirstUser, c.PeerUsers < 0, c.Churn < 0:
+		c.FirstConn < 0, c.FirstConn > c.FirstUser, c.PeerUsers < 0, c.Churn < 0, c.Rooms < 0, c.Publishers < 0, c.RoomsPerConn < 0:
 		return c, fmt.Errorf("%w: negative or too small value", ErrBadConfig)
 	}
 	if c.Churn > 0 && c.PeerUsers > 0 {

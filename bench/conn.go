@@ -32,7 +32,8 @@ type conn struct {
 
 	closing atomic.Bool // set when the run closes the connection on purpose
 	pings   *atomic.Int64
-	chat    *chatConn // Chat's state; set before the body runs
+	chat    *chatConn   // Chat's state; set before the body runs
+	room    *roomMember // Room's state; set before the body runs
 
 	// inboxEpoch and inboxOffset are the first frame's "inbox" (churn).
 	inboxEpoch  string

@@ -121,7 +121,11 @@ func (k *connector) prepare(i, n int) (ws.Dialer, string, error) {
 	}
 	var q []string
 	if k.cfg.Auth == AuthQuery || k.cfg.Auth == AuthHeader || k.cfg.Auth == AuthSubprotocol {
-		tok, err := mintToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL)
+		var rooms []string
+		for j := range max(k.cfg.RoomsPerConn, 1) * min(k.cfg.Rooms, 1) {
+			rooms = append(rooms, RoomName(k.cfg.FirstConn+i+j, k.cfg.Rooms))
+		}
+		tok, err := mintRoomToken(k.cfg.Secret, userID(k.cfg.UserPrefix, n), time.Now(), k.cfg.TokenTTL, rooms)
 		if err != nil {
 			return d, "", err
 		}

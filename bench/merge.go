@@ -34,6 +34,7 @@ func Merge(reps []*Report) (*Report, error) {
 		}
 		out.Echo = mergeEcho(out.Echo, r.Echo)
 		out.Chat = mergeChat(out.Chat, r.Chat)
+		out.Room = mergeRoom(out.Room, r.Room)
 		out.Memory = mergeMemory(out.Memory, r.Memory)
 		if out.Stats == nil {
 			out.Stats = r.Stats
@@ -182,6 +183,8 @@ func mergedMessages(r *Report) int64 {
 		return r.Echo.Messages
 	case r.Chat != nil:
 		return r.Chat.Delivered
+	case r.Room != nil:
+		return r.Room.Delivered
 	}
 	return 0
 }

@@ -258,7 +258,7 @@ func (p *parent) onStage(ctx context.Context, stage string, live int64) {
 		switch {
 		case stage == StageConnected:
 			p.load[0] = sampleProcs(p.cfg.ServerPIDs, now)
-		case stage == StageHeld && p.name == "echo", stage == StageDrained && p.name == "chat":
+		case stage == StageHeld && p.name == "echo", stage == StageDrained && (p.name == "chat" || p.name == "room"):
 			p.load[1] = sampleProcs(p.cfg.ServerPIDs, now)
 		}
 	}
@@ -337,6 +337,8 @@ func (p *parent) finish() (*Report, error) {
 			rep.Server = serverLoad(p.load[0], p.load[1], rep.Echo.Messages)
 		case rep.Chat != nil:
 			rep.Server = serverLoad(p.load[0], p.load[1], rep.Chat.Delivered)
+		case rep.Room != nil:
+			rep.Server = serverLoad(p.load[0], p.load[1], rep.Room.Delivered)
 		}
 	}
 	rep.Notes = append(rep.Notes, p.notes...)

@@ -47,6 +47,7 @@ type Report struct {
 	Histograms  map[string]string `json:"histograms,omitempty"`
 	Echo        *EchoReport       `json:"echo,omitempty"`
 	Chat        *ChatReport       `json:"chat,omitempty"`
+	Room        *RoomReport       `json:"room,omitempty"`
 	Memory      *MemoryReport     `json:"memory,omitempty"`
 	Server      *Load             `json:"server,omitempty"` // echo, chat: with server pids
 	Client      *Load             `json:"client,omitempty"` // echo, chat: bench itself
@@ -124,6 +125,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	r.echoRows(p)
 	r.chatRows(p)
+	r.roomRows(p)
 	r.memoryRows(p)
 	r.loadRows(p, "server", r.Server)
 	r.loadRows(p, "client", r.Client)

@@ -14,6 +14,7 @@ var scenarios = map[string]Scenario{
 	"idle":    Idle,
 	"echo":    Echo,
 	"chat":    Chat,
+	"room":    Room,
 }
 
 // Lookup returns the scenario with the given name.

@@ -15,10 +15,18 @@ func userID(prefix string, n int) string {
 
 // mintToken signs an HS256 access token for sub valid from now for ttl.
 func mintToken(secret []byte, sub string, now time.Time, ttl time.Duration) (string, error) {
+	return mintRoomToken(secret, sub, now, ttl, nil)
+}
+
+// mintRoomToken is mintToken with a "rooms" claim when rooms is not nil.
+func mintRoomToken(secret []byte, sub string, now time.Time, ttl time.Duration, rooms []string) (string, error) {
 	claims := jwt.MapClaims{
 		"sub": sub,
 		"iat": now.Unix(),
 		"exp": now.Add(ttl).Unix(),
+	}
+	if rooms != nil {
+		claims["rooms"] = rooms
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
 }

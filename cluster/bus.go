@@ -22,6 +22,12 @@ type Handlers struct {
 	// PublishControl, Broadcast or PublishNode: kind names it, origin is the
 	// publishing node's ID.
 	Control func(userID, kind, origin string, data []byte)
+	// Room delivers a 3101 payload published on gateway.room.<room> to
+	// this node's members of room, in NATS order with the pushes.
+	Room func(room string, payload []byte)
+	// Broadcast delivers a 3102 payload published on gateway.broadcast to
+	// every authenticated session of this node.
+	Broadcast func(payload []byte)
 }
 
 // Stats are the bus's counters. Any goroutine may read them.

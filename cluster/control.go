@@ -47,7 +47,7 @@ func (b *Bus) nodeControl(subject, userID, kind string, data []byte) error {
 // subscribeNodes subscribes to the subjects every node listens on from the
 // start: the broadcast subject and its own node subject.
 func (b *Bus) subscribeNodes() error {
-	for _, s := range []string{NodesSubject, NodeSubject(b.cfg.NodeID)} {
+	for _, s := range []string{NodesSubject, NodeSubject(b.cfg.NodeID), BroadcastSubject} {
 		if _, err := b.nc.ChanSubscribe(s, b.in); err != nil {
 			return err
 		}

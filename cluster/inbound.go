@@ -18,6 +18,9 @@ func (b *Bus) inboundLoop() {
 
 func (b *Bus) dispatch(m *nats.Msg) {
 	b.stats.Received.Add(1)
+	if b.dispatchRoom(m) {
+		return
+	}
 	user, ok := UserFromSubject(m.Subject)
 	nodeSubject := false
 	if !ok {

@@ -6,12 +6,13 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// interestSet holds the subscription changes the hub asked for and the
-// worker has not applied yet; a later wish for a user replaces an earlier
-// one, so a user who connects and leaves in between costs nothing.
+// interestSet holds the subscription changes the hub (users) and the
+// rooms asked for and the worker has not applied yet, by subject; a later
+// wish for a subject replaces an earlier one, so a user who connects and
+// leaves in between costs nothing.
 type interestSet struct {
 	mu   sync.Mutex
-	want map[string]bool // guarded by mu
+	want map[string]bool // subject → wanted; guarded by mu
 	wake chan struct{}   // 1-buffered: changes are waiting
 }
 
@@ -28,9 +29,18 @@ func (b *Bus) Interest(userID string, present bool) {
 	if userID == "" || b.closed.Load() {
 		return
 	}
+	b.wantSubject(UserSubject(userID), present)
+}
+
+// wantSubject records that the node wants (on) or no longer wants the
+// messages of subject. Any goroutine; a short lock.
+func (b *Bus) wantSubject(subject string, on bool) {
+	if b.closed.Load() {
+		return
+	}
 	s := &b.interest
 	s.mu.Lock()
-	s.want[userID] = present
+	s.want[subject] = on
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -61,27 +71,27 @@ func (b *Bus) interestLoop() {
 		case <-b.done:
 			return
 		}
-		for user, present := range b.interest.take() {
-			b.applyInterest(subs, user, present)
+		for subject, present := range b.interest.take() {
+			b.applyInterest(subs, subject, present)
 		}
 	}
 }
 
-func (b *Bus) applyInterest(subs map[string]*nats.Subscription, user string, present bool) {
-	sub, have := subs[user]
+func (b *Bus) applyInterest(subs map[string]*nats.Subscription, subject string, present bool) {
+	sub, have := subs[subject]
 	switch {
 	case present && !have:
-		s, err := b.nc.ChanSubscribe(UserSubject(user), b.in)
+		s, err := b.nc.ChanSubscribe(subject, b.in)
 		if err != nil {
 			if !b.closed.Load() {
 				b.cfg.Logger.Warn("cluster: subscribe failed", "err", err)
 			}
 			return
 		}
-		subs[user] = s
+		subs[subject] = s
 		b.stats.Subscriptions.Add(1)
 	case !present && have:
-		delete(subs, user)
+		delete(subs, subject)
 		b.stats.Subscriptions.Add(-1)
 		_ = sub.Unsubscribe()
 	}

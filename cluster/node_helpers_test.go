@@ -52,6 +52,7 @@ type nodeOptions struct {
 	maxSessions int
 	registry    bool                      // a session registry on JetStream (login policy across nodes)
 	inbox       func(n *node) inbox.Store // nil: the inbox is off
+	rooms       gateway.RoomsConfig
 }
 
 func startNode(t testing.TB, natsURL, name string) *node {
@@ -70,7 +71,8 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	relay := &relay{}
-	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
+	if err := n.bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control,
+		Room: relay.room, Broadcast: relay.broadcast}); err != nil {
 		t.Fatal(err)
 	}
 	var store auth.RefreshStore
@@ -100,7 +102,7 @@ func startNodeWith(t testing.TB, natsURL, name string, o nodeOptions) *node {
 		Auth: auth.Config{Secret: testSecret, Store: store, Throttle: auth.ThrottleConfig{Disabled: true}},
 		Hub:  hub.Config{OnPresence: n.bus.Interest},
 		Gateway: gateway.Config{Logger: quiet, Cluster: n.bus, AdminKey: adminKey,
-			LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry, Inbox: ib},
+			LoginPolicy: o.policy, MaxSessionsPerUser: o.maxSessions, Registry: registry, Inbox: ib, Rooms: o.rooms},
 		Closers: []func(){n.closeBus},
 	})
 	n.auth, n.hub, n.gw, n.srv, n.url, n.api = n.g.Auth, n.g.Hub, n.g.GW, n.g.Srv, n.g.URL, n.g.API
@@ -131,6 +133,18 @@ func (r *relay) push(user string, payload []byte) {
 func (r *relay) control(user, kind, origin string, data []byte) {
 	if g := r.gw.Load(); g != nil {
 		g.Control(user, kind, origin, data)
+	}
+}
+
+func (r *relay) room(room string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRoom(room, payload)
+	}
+}
+
+func (r *relay) broadcast(payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushBroadcast(payload)
 	}
 }
 

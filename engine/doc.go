@@ -32,6 +32,10 @@
 // message whose compressed variant is built at most once, whoever receives
 // it; SendFrame and WriteFrame pick the variant per connection (see
 // deflate.go).
+// A handler with its own batched work for many connections of a loop (the
+// gateway's room fan-out) schedules it with LoopRef.Execute and queues
+// frames with Conn.Queue: nothing wakes the loop per frame, and when the
+// task returns each touched connection is flushed once.
 //
 // # TLS (wss://)
 //

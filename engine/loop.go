@@ -16,6 +16,9 @@ type loop struct {
 	stats LoopStats
 	tls   tlsScratch
 	infl  inflater // permessage-deflate messages of every connection
+	// pending are the connections Conn.Queue touched that the current
+	// task flushes when it returns (see looptask.go).
+	pending []*Conn
 }
 
 func (l *loop) add(c *Conn) {

@@ -197,6 +197,9 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(n)
 	}
 	c.flush()
+	if len(c.loop.pending) > 0 {
+		c.loop.flushPending() // the handler used Conn.Queue
+	}
 	return gnet.None
 }
 

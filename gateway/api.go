@@ -22,6 +22,10 @@ func NewAPI(g *Gateway, srv *engine.Server) http.Handler {
 	mux.HandleFunc("POST /api/refresh-token", g.apiRefresh)
 	mux.HandleFunc("POST /api/kick", g.apiKick)
 	mux.HandleFunc("POST /api/push", g.apiPush)
+	mux.HandleFunc("POST /api/rooms/join", g.apiRoomJoin)
+	mux.HandleFunc("POST /api/rooms/leave", g.apiRoomLeave)
+	mux.HandleFunc("POST /api/rooms/publish", g.apiRoomPublish)
+	mux.HandleFunc("POST /api/broadcast", g.apiBroadcast)
 	return mux
 }
 

@@ -40,7 +40,7 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		return g.login(s, env)
 	case protocol.CmdRefresh:
 		return g.refresh(s, env)
-	case protocol.CmdLogout, protocol.CmdSend:
+	case protocol.CmdLogout, protocol.CmdSend, protocol.CmdJoin, protocol.CmdLeave, protocol.CmdPublish:
 	case protocol.CmdSync, protocol.CmdAck:
 		if g.ib == nil {
 			return protocol.UnknownCommand(env.CmdID)
@@ -60,6 +60,9 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 		g.logout(s)
 		s.conn.Write(logoutFrame(env))
 		return nil
+	}
+	if roomCmd(env.CmdID) {
+		return g.roomCommand(s, env)
 	}
 	switch env.CmdID {
 	case protocol.CmdSync:

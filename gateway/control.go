@@ -40,6 +40,7 @@ type controlMsg struct {
 	Reason   string   `json:"reason,omitempty"`
 	Family   string   `json:"fid,omitempty"`
 	Sessions []string `json:"sessions,omitempty"`
+	Room     string   `json:"room,omitempty"`
 }
 
 // Control runs a control message that another node sent about userID.
@@ -61,6 +62,8 @@ func (g *Gateway) Control(userID, kind, origin string, data []byte) {
 		g.kickFamily(userID, m.Family, nil)
 	case controlEvict:
 		g.evict(userID, m.Sessions, cmpReason(m.Reason, reasonOtherDevice))
+	case controlRoomJoin, controlRoomLeave:
+		g.roomControl(userID, kind, origin, m.Room)
 	default:
 		g.remote.refused.Add(1)
 		g.log.Warn("unknown control message", "kind", kind, "from", origin)

@@ -50,6 +50,8 @@ type Config struct {
 	Inbox inbox.Store
 	// InboxWorkers is the number of inbox store workers (default 64).
 	InboxWorkers int
+	// Rooms configures rooms (rooms.go).
+	Rooms RoomsConfig
 }
 
 // Gateway runs the commands of PROTOCOL.md on engine connections. It
@@ -72,6 +74,7 @@ type Gateway struct {
 	rejectBad    bool      // Config.RejectBadToken
 	ib           *inboxSvc // nil: the inbox is off
 	inboxStats   inboxCounters
+	rooms        rooms
 }
 
 var (
@@ -113,6 +116,10 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.setAdminKey(cfg.AdminKey)
 	g.ops.init(&cfg)
+	g.rooms.init(cfg.Rooms)
+	if rb := g.roomBus(); rb != nil {
+		g.rooms.onInterest = rb.RoomInterest
+	}
 	return g, nil
 }
 
@@ -122,6 +129,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform,
 		deviceBound: req.DeviceID != ""}
 	c.SetContext(s)
+	g.rooms.loopOf(c) // broadcasts reach every loop with connections
 	g.logOpen(s, req)
 	if req.Token == "" {
 		c.Write(firstFrameAnonymous(s.id))
@@ -139,7 +147,8 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
-	m := g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt})
+	m := g.authenticate(s, grant{userID: claims.UserID, family: claims.Family, expiresAt: claims.ExpiresAt,
+		rooms: claims.Rooms})
 	if g.ib != nil {
 		g.openInbox(s, m, req)
 		return
@@ -156,6 +165,7 @@ func (g *Gateway) OnClose(c *engine.Conn, code uint16) {
 		return
 	}
 	g.logClose(s, code)
+	g.leaveAllRooms(s)
 	if s.member != nil {
 		g.leave(s.member)
 		s.member = nil
@@ -172,6 +182,7 @@ type grant struct {
 	userID    string
 	family    string    // refresh-token family; "" for tokens without "fid"
 	expiresAt time.Time // the access token's exp
+	rooms     []string  // the token's rooms claim
 }
 
 // authenticate makes s a session of gr.userID: it joins the hub (a new
@@ -182,6 +193,10 @@ type grant struct {
 func (g *Gateway) authenticate(s *session, gr grant) *member {
 	s.expiresAt = gr.expiresAt.Unix()
 	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
+	if s.member != nil && s.member.UserID != gr.userID {
+		g.leaveAllRooms(s) // rooms belong to the session of one user
+	}
+	g.joinClaim(s, gr.rooms)
 	if m := s.member; m != nil && m.UserID == gr.userID && m.family == gr.family {
 		return nil
 	}
@@ -206,6 +221,7 @@ func (g *Gateway) unauthenticate(s *session) {
 		return
 	}
 	g.leave(s.member)
+	g.leaveAllRooms(s)
 	s.member, s.expiresAt = nil, 0
 	s.conn.SetTimer(time.Time{})
 	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)

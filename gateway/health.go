@@ -89,6 +89,7 @@ type statsDoc struct {
 	Loops           []loopDoc        `json:"loops"`
 	Shards          []shardDoc       `json:"shards"`
 	Cluster         json.RawMessage  `json:"cluster,omitempty"`
+	Rooms           RoomStats        `json:"rooms"`
 }
 
 type loopDoc struct {
@@ -126,7 +127,8 @@ func writeStats(w http.ResponseWriter, ctx context.Context, g *Gateway, srv *eng
 		Logins: g.ops.stats.get(cLogins), Refreshes: g.ops.stats.get(cRefreshes),
 		AuthFailures: map[string]int64{}, ByCmdIn: map[string]int64{}, ByCmdOut: map[string]int64{},
 		RateLimited: g.ops.stats.get(cRateLimited), PushesDelivered: g.hub.Delivered(),
-		PushesDropped: g.hub.Dropped(), SlowConsumers: st.SlowConsumers.Load(), Cluster: g.clusterStats()}
+		PushesDropped: g.hub.Dropped(), SlowConsumers: st.SlowConsumers.Load(), Cluster: g.clusterStats(),
+		Rooms: g.RoomStats()}
 	for i, l := range authLabels {
 		d.AuthFailures[l] = g.ops.stats.get(cAuthFail + counter(i))
 	}

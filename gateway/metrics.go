@@ -19,7 +19,7 @@ import (
 // (namespace "imgate") and the Go runtime and process collectors.
 func NewRegistry(g *Gateway, srv *engine.Server) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newCollector(g, srv), inboxCollector{g},
+	reg.MustRegister(newCollector(g, srv), inboxCollector{g}, roomCollector{g},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return reg

@@ -24,7 +24,8 @@ type session struct {
 	// rate is the message rate limit's bucket, allocated on the first
 	// message when Config.MessageRate is set (nil otherwise): session
 	// stays at 88 bytes, 8 short of its 96-byte size class (memory.go).
-	rate *msgBucket
+	rate  *msgBucket
+	rooms *roomSet // the session's rooms; nil until it has one (rooms_loop.go)
 }
 
 // member is a session's entry in the hub: the hub.Member plus what kicks

@@ -77,6 +77,16 @@ func CommandName(cmdID int) string {
 		return "TOKEN_EXPIRED"
 	case CmdReconnect:
 		return "RECONNECT"
+	case CmdJoin:
+		return "JOIN"
+	case CmdLeave:
+		return "LEAVE"
+	case CmdPublish:
+		return "PUBLISH"
+	case CmdRoomMessage:
+		return "ROOM_MESSAGE"
+	case CmdBroadcast:
+		return "BROADCAST"
 	}
 	return ""
 }

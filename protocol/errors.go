@@ -99,3 +99,17 @@ var (
 	errCmdIDMissing   = BadRequest("cmd_id missing")
 	errContentMissing = BadRequest("content missing")
 )
+
+// Room errors of PROTOCOL.md §7. Do not modify them.
+var (
+	// ErrBadRoom: a room name that is not 1–128 bytes of [A-Za-z0-9_.:@/-].
+	ErrBadRoom = BadRequest("room")
+	// ErrTooManyRooms: a JOIN past -max-rooms-per-session.
+	ErrTooManyRooms = BadRequest("too many rooms")
+	// ErrRoomNotAllowed: a JOIN of a room neither open nor in the token's claim.
+	ErrRoomNotAllowed = Forbidden("room not allowed")
+	// ErrNotMember: a PUBLISH by a session that is not in the room.
+	ErrNotMember = Forbidden("not a member")
+	// ErrRoomReadOnly: a PUBLISH by a client to a read-only room.
+	ErrRoomReadOnly = Forbidden("room is read-only")
+)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short run of every bench scenario against the real binaries (make
-# build first): bin/gateway for connect, idle and chat (with -procs), bin/echo
+# build first): bin/gateway for connect, idle, chat and room (with -procs), bin/echo
 # for echo. Each run is small and bounded; a failed connection, a lost or
 # duplicated message, or a non-zero exit fails the script. Runs in CI.
 set -euo pipefail
@@ -54,6 +54,11 @@ want churn '"acked_lost": 0,'
 want churn '"out_of_order": 0,'
 want churn '"duplicates": 0,'
 want churn '"reconnects": [1-9][0-9]*,'
+run room room -target "$ws" -conns 300 -procs 2 -rooms 3 -publishers 3 -msg-rate 200 -duration 2s -server-pid "$gw"
+want room '"lost": 0,'
+want room '"duplicates": 0,'
+want room '"out_of_order": 0,'
+want room '"gaps": 0,'
 run echo64 echo -target "$echo_addr" -conns 50 -inflight 4 -payload 64 -duration 1s -server-pid "$echo_pid"
 want echo64 '"msgs_per_cpu_second": [0-9.e+-]+,'
 want echo64 '"unexpected": 0'

@@ -21,7 +21,7 @@ const usage = `NAME
     bench - load generator for the WebSocket gateway
 
 SYNOPSIS
-    bench connect|idle|echo|chat [flags]
+    bench connect|idle|echo|chat|room [flags]
     bench merge REPORT.json... [-json FILE]
 
 SCENARIOS
@@ -42,6 +42,12 @@ SCENARIOS
              -inflight allows, for -duration; report throughput, end-to-end
              latency (timestamp carried in the content), ack latency, loss and
              duplicates. -to self sends to the sender's own user id instead.
+    room     connection i is in room bench:<i mod -rooms> (its token's rooms
+             claim); the first -publishers connections PUBLISH (cmd 2103) to
+             their room at -msg-rate per second each (or as fast as -inflight
+             allows) for -duration; report deliveries/s, deliveries per
+             server CPU-second (-server-pid), publish→delivery latency over
+             every delivery, and loss, duplicates, out-of-order per member.
     merge    combine -json reports of runs made at the same time (several
              machines) into one: counts and rates add up, latencies come
              from the merged HDR histograms.
@@ -103,6 +109,10 @@ MESSAGES
                       counts acknowledged messages never received, pushes
                       out of order and duplicates (needs the gateway's inbox
                       and -procs 1)
+    -rooms R          room: number of rooms (default 1)
+    -publishers P     room: connections that publish (default 1)
+    -rooms-per-conn K with -rooms: rooms each connection's token claims
+                      (connect, idle: the cost of memberships; default 1)
     -hello            echo: wait for a first frame with code 200 before sending
 
 MEMORY AND OUTPUT
@@ -183,6 +193,9 @@ func bindFlags(fs *flag.FlagSet, scenario string) *options {
 	fs.Float64Var(&c.Churn, "churn", 0, "")
 	fs.BoolVar(&c.Hello, "hello", false, "")
 	fs.StringVar(&c.To, "to", bench.ToRandom, "")
+	fs.IntVar(&c.Rooms, "rooms", 0, "")
+	fs.IntVar(&c.Publishers, "publishers", 0, "")
+	fs.IntVar(&c.RoomsPerConn, "rooms-per-conn", 0, "")
 	fs.IntVar(&o.procs, "procs", 1, "")
 	fs.StringVar(&o.child, "child", "", "")
 	fs.StringVar(&o.serverPID, "server-pid", "", "")
@@ -251,6 +264,10 @@ func describe(scenario string, c bench.Config, procs int) string {
 	p("msg-rate", c.MsgRate)
 	p("to", c.To)
 	p("churn", c.Churn)
+	if scenario == "room" {
+		p("rooms", max(c.Rooms, 1))
+		p("publishers", max(c.Publishers, 1))
+	}
 	p("server-pids", c.ServerPIDs)
 	p("stats-url", c.StatsURL)
 	p("procs", procs)

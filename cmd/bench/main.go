@@ -33,7 +33,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	scenario, ok := bench.Lookup(name)
 	if !ok {
-		fmt.Fprintf(stderr, "bench: unknown scenario %q (want connect, idle, echo, chat or merge)\n", name)
+		fmt.Fprintf(stderr, "bench: unknown scenario %q (want connect, idle, echo, chat, room or merge)\n", name)
 		return 2
 	}
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)

@@ -123,13 +123,26 @@ func (r *busRelay) control(user, kind, origin string, data []byte) {
 	}
 }
 
+func (r *busRelay) room(room string, payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushRoom(room, payload)
+	}
+}
+
+func (r *busRelay) broadcast(payload []byte) {
+	if g := r.gw.Load(); g != nil {
+		g.PushBroadcast(payload)
+	}
+}
+
 // startBus connects the bus (nil: nothing to do); what it brings goes to
 // the gateway set in relay.
 func startBus(bus *cluster.Bus, relay *busRelay, log *slog.Logger) error {
 	if bus == nil {
 		return nil
 	}
-	if err := bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control}); err != nil {
+	if err := bus.Start(cluster.Handlers{Push: relay.push, Control: relay.control,
+		Room: relay.room, Broadcast: relay.broadcast}); err != nil {
 		return err
 	}
 	log.Info("cluster mode", "node", bus.NodeID(), "nats_ready", bus.Ready())

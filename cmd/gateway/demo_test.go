@@ -6,50 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/imgate/gateway/internal/testutil"
 )
 
-// pendingFeatures reads SERVER_FEATURES_PENDING from the SDK's
-// clients/js/test/features.js: the one list that says which gateway
-// features (rooms, inbox) this branch does not have yet, for the SDK's
-// tests and this one alike.
-func pendingFeatures(t *testing.T) []string {
-	t.Helper()
-	b, err := os.ReadFile("../../clients/js/test/features.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`SERVER_FEATURES_PENDING = \[([^\]]*)\]`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("features.js: no SERVER_FEATURES_PENDING list")
-	}
-	var out []string
-	for _, f := range strings.Split(string(m[1]), ",") {
-		if f = strings.Trim(strings.TrimSpace(f), `'"`); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // The demo page in headless Chromium: two tabs log in as alice and bob
-// and chat; bob's tab is reloaded mid-conversation and shows every
-// message once. With the inbox, alice goes on sending while bob's tab
-// reloads, and a closed tab reopened gets what was sent meanwhile; with
-// rooms, they talk in a room too.
+// and chat; bob's tab is reloaded mid-conversation while alice goes on
+// sending, and shows every message once; they talk in a room; bob's tab
+// is closed, alice sends, and a new tab shows the whole conversation.
 func TestDemoInChromium(t *testing.T) {
-	pending := pendingFeatures(t)
-	inbox, rooms := !slices.Contains(pending, "inbox"), !slices.Contains(pending, "rooms")
-	args := []string{"-demo"}
-	if inbox {
-		args = append(args, "-inbox-store", "bolt")
-	}
-	p := startGateway(t, 0, args...)
+	p := startGateway(t, 0, "-demo", "-inbox-store", "bolt")
 	b := startChromium(t)
 	url := p.http + "/demo/"
 	ready := func(tab string) {
@@ -115,9 +83,6 @@ func TestDemoInChromium(t *testing.T) {
 	if _, err := b.call(bob, "Page.reload", map[string]any{}); err != nil {
 		t.Fatal(err)
 	}
-	if !inbox {
-		ready(bob) // without the inbox, what is sent during the reload is lost: wait for the page first
-	}
 	for i := 4; i <= 6; i++ {
 		a := fmt.Sprintf("a%d", i)
 		say(alice, "dm:bob", a)
@@ -128,25 +93,21 @@ func TestDemoInChromium(t *testing.T) {
 	say(bob, "dm:alice", "b4")
 	want = append(want, "b4")
 	shows(alice, "dm:bob", want)
-	if rooms {
-		for _, tab := range []string{alice, bob} {
-			b.must(tab, "demo.join('lobby').then(() => true)", nil)
-		}
-		say(alice, "room:lobby", "hello room")
-		shows(bob, "room:lobby", []string{"hello room"})
+	for _, tab := range []string{alice, bob} {
+		b.must(tab, "demo.join('lobby').then(() => true)", nil)
 	}
-	if inbox {
-		// Close bob's tab, send, open a new one (a fresh sessionStorage):
-		// it logs in again and shows the whole conversation, each once.
-		if _, err := b.call("", "Target.closeTarget", map[string]any{"targetId": bobTarget}); err != nil {
-			t.Fatal(err)
-		}
-		say(alice, "dm:bob", "while you were away")
-		want = append(want, "while you were away")
-		_, bob2 := b.open(url)
-		login(bob2, "bob", "bob123")
-		shows(bob2, "dm:alice", want)
+	say(alice, "room:lobby", "hello room")
+	shows(bob, "room:lobby", []string{"hello room"})
+	// Close bob's tab, send, open a new one (a fresh sessionStorage): it
+	// logs in again and shows the whole conversation, each once.
+	if _, err := b.call("", "Target.closeTarget", map[string]any{"targetId": bobTarget}); err != nil {
+		t.Fatal(err)
 	}
+	say(alice, "dm:bob", "while you were away")
+	want = append(want, "while you were away")
+	_, bob2 := b.open(url)
+	login(bob2, "bob", "bob123")
+	shows(bob2, "dm:alice", want)
 	if path := os.Getenv("IMGATE_DEMO_PNG"); path != "" {
 		screenshot(t, b, alice, path)
 	}

@@ -147,10 +147,15 @@ func build(o *options, log *slog.Logger) (*app, error) {
 		am.Close()
 		return nil, errors.Join(err, closeStore())
 	}
+	roomsCfg, err := o.rooms.config(o.demo)
+	if err != nil {
+		return nil, errors.Join(err, closeAll(am, h), closeStore())
+	}
 	gw, err := gateway.New(gateway.Config{Auth: am, Hub: h, LoginTimeout: o.loginTimeout, Logger: log,
 		MessageRate: o.prod.messageRate(), LoginPolicy: gateway.Policy(o.loginPolicy),
 		MaxSessionsPerUser: o.maxSessionsPerUser, AdminKey: o.adminKey, Cluster: asCluster(bus),
-		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken, Inbox: ibStore, InboxWorkers: o.inbox.workers})
+		Registry: asRegistry(registry), RejectBadToken: o.rejectBadToken, Inbox: ibStore, InboxWorkers: o.inbox.workers,
+		Rooms: roomsCfg})
 	if err != nil {
 		return nil, errors.Join(err, closeAll(am, h), closeStore())
 	}

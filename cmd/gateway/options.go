@@ -30,6 +30,7 @@ type options struct {
 	store                      storeOptions   // -refresh-store: see store.go
 	inbox                      inboxOptions   // -inbox-store and friends: see inbox.go
 	mem                        memoryOptions  // -memory-limit: see memlimit.go
+	rooms                      roomsOptions   // -rooms-open and friends: see rooms.go
 
 	// Token lifecycle (tokens.go).
 	accessTTL, refreshTTL time.Duration
@@ -74,6 +75,7 @@ func (o *options) flagSet(w io.Writer) *flag.FlagSet {
 	o.inbox.bind(fs)
 	o.mem.bind(fs)
 	o.compression.bind(fs)
+	o.rooms.bind(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage:
   gateway [flags]                          run the WebSocket gateway

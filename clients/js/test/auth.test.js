@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GatewayError, MemoryStorage } from '../src/index.js';
 import { WAIT, eventually, mintToken, next, post, sleep, startGateway } from './gateway.js';
-import { needs } from './features.js';
 import { client, within } from './helpers.js';
 
 describe('authentication', () => {
@@ -73,7 +72,7 @@ describe('authentication', () => {
     assert.equal(c.sockets.length, 1, 'authenticated on the first socket');
   });
 
-  test('a token refused at the handshake (-reject-bad-token) gives way to the refresh token', needs('reject-bad-token'), async () => {
+  test('a token refused at the handshake (-reject-bad-token) gives way to the refresh token', async () => {
     const g2 = await startGateway(['-reject-bad-token']);
     try {
       const r = await post(g2, '/api/login', { username: 'bob', password: 'bob123' });

@@ -6,7 +6,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { has } from './features.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = process.env.IMGATE_GATEWAY_BIN ?? join(root, 'bin/gateway');
@@ -26,12 +25,9 @@ export function freePort() {
   });
 }
 
-/** The flags of the features this branch's gateway has (features.js). */
+/** The inbox in bolt (durable across a kill) and every room open. */
 export function featureFlags() {
-  const f = [];
-  if (has('inbox')) f.push('-inbox-store', 'bolt');
-  if (has('rooms')) f.push('-rooms-open', '*');
-  return f;
+  return ['-inbox-store', 'bolt', '-rooms-open', '*'];
 }
 
 /**

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConnectionError, MemoryStorage } from '../src/index.js';
 import { WAIT, eventually, freePort, sleep, startGateway } from './gateway.js';
-import { needs } from './features.js';
 import { client } from './helpers.js';
 
 const ns = (c) => c.received.map((m) => m.content.n);
 
-test('messages sent while away arrive once, in order, on the next connection', needs('inbox'), async (t) => {
+test('messages sent while away arrive once, in order, on the next connection', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const a = client(g, { username: 'alice', password: 'alice123' });
@@ -34,7 +33,7 @@ test('messages sent while away arrive once, in order, on the next connection', n
   assert.deepEqual(b2.inbox.epoch, b1.inbox.epoch);
 });
 
-test('own SENDs are not handed back; replies after them arrive once', needs('inbox'), async (t) => {
+test('own SENDs are not handed back; replies after them arrive once', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const a1 = client(g, { username: 'alice', password: 'alice123', deviceId: 'a1' });
@@ -55,7 +54,7 @@ test('own SENDs are not handed back; replies after them arrive once', needs('inb
   assert.deepEqual(ns(b), [1, 3, 5, 7, 9]);
 });
 
-test('ACK records what the app handled: SYNC without since starts there', needs('inbox'), async (t) => {
+test('ACK records what the app handled: SYNC without since starts there', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const a = client(g, { username: 'alice', password: 'alice123' });
@@ -71,7 +70,7 @@ test('ACK records what the app handled: SYNC without since starts there', needs(
   await eventually(async () => (await c.request(1005, {})).offset === handled, WAIT, 'the device cursor at the handled offset');
 });
 
-test('a new device with inboxFrom oldest gets the history', needs('inbox'), async (t) => {
+test('a new device with inboxFrom oldest gets the history', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const a = client(g, { username: 'alice', password: 'alice123' });
@@ -112,7 +111,7 @@ function sendLoop(a, acked) {
   };
 }
 
-test('across a drain and a kill nothing acknowledged is lost or doubled', needs('inbox'), async (t) => {
+test('across a drain and a kill nothing acknowledged is lost or doubled', async (t) => {
   const port = await freePort();
   const httpPort = await freePort();
   const flags = ['-drain-retry-after', '300ms'];

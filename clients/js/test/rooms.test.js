@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GatewayError } from '../src/index.js';
 import { WAIT, eventually, freePort, mintToken, post, sleep, startGateway } from './gateway.js';
-import { needs } from './features.js';
 import { client } from './helpers.js';
 
 const roomLog = (c) => {
@@ -12,7 +11,7 @@ const roomLog = (c) => {
   return got;
 };
 
-test('join, publish, leave', needs('rooms'), async (t) => {
+test('join, publish, leave', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const [a, b, c] = ['alice', 'bob', 'user123'].map((u) => client(g, { token: mintToken(u) }));
@@ -39,7 +38,7 @@ test('join, publish, leave', needs('rooms'), async (t) => {
   await assert.rejects(a.join('bad room!'), (e) => e instanceof GatewayError && e.code === 400);
 });
 
-test('rooms are re-joined after a reconnect', needs('rooms'), async (t) => {
+test('rooms are re-joined after a reconnect', async (t) => {
   const port = await freePort();
   const httpPort = await freePort();
   const g1 = await startGateway([], { port, httpPort });
@@ -64,7 +63,7 @@ test('rooms are re-joined after a reconnect', needs('rooms'), async (t) => {
   assert.deepEqual(b.rooms, ['team:1']);
 });
 
-test('broadcasts and backend room messages are typed events', needs('rooms'), async (t) => {
+test('broadcasts and backend room messages are typed events', async (t) => {
   const g = await startGateway();
   t.after(() => g.cleanup());
   const c = client(g, { token: mintToken('bob') });
