@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,5 +103,46 @@ func TestMessageCompressedOncePerFanout(t *testing.T) {
 	bob.Send(map[string]any{"cmd_id": 2001, "seq": 2, "body": map[string]any{"to_uid": "alice", "content": "hi"}})
 	if r, compressed := readMaybeDeflated(t, z1); compressed || r.BodyMap(t)["content"] != "hi" {
 		t.Fatalf("a short MESSAGE: compressed %v, %+v", compressed, r)
+	}
+}
+
+// TestRoomMessageCompressedOnce: one room message to members on every loop,
+// two of them negotiating permessage-deflate, is compressed once on the
+// node, and each member gets the variant it negotiated.
+func TestRoomMessageCompressedOnce(t *testing.T) {
+	o := defaultStackOptions()
+	o.engine.Loops = 4
+	o.engine.Compression, o.engine.CompressionMinSize = true, 400
+	o.gwEdit = func(c *Config) { c.Rooms = RoomsConfig{Open: []string{"*"}} }
+	st := startStack(t, o)
+	var members []*testutil.Client
+	for i := range 4 {
+		z, ok := st.dialDeflate(t, "alice", "z"+strconv.Itoa(i))
+		if !ok {
+			t.Fatal("permessage-deflate not negotiated")
+		}
+		members = append(members, z)
+	}
+	plain := st.connectAs(t, "carol", "p1")
+	members = append(members, plain)
+	for _, c := range members {
+		joinRoomT(c, "lobby")
+	}
+	bob := st.connectAs(t, "bob", "b1")
+	joinRoomT(bob, "lobby")
+	text := strings.Repeat("the train leaves at nine from platform two; do not be late. ", 10)
+	before := wsframe.Compressions()
+	publishT(bob, "lobby", text, 2)
+	for i, c := range members {
+		r, compressed := readMaybeDeflated(t, c)
+		if r.CmdID != 3101 || r.BodyMap(t)["content"] != text {
+			t.Fatalf("member %d: %+v", i, r)
+		}
+		if want := c != plain; compressed != want {
+			t.Fatalf("member %d: compressed %v, want %v", i, compressed, want)
+		}
+	}
+	if n := wsframe.Compressions() - before; n != 1 {
+		t.Fatalf("%d compressions for one room message to four compressing members, want 1", n)
 	}
 }

@@ -11,7 +11,8 @@ import (
 // frames up to its byte bound, then refuses them (counted), and a refused
 // publish still reports its count.
 func TestRoomLoopBacklog(t *testing.T) {
-	lr := &loopRooms{scheduled: true} // a drain is on its way: push schedules nothing
+	// A drain is on its way: push schedules nothing.
+	lr := &loopRooms{scheduled: true}
 	frame := wsframe.New(engine.TextFrame(make([]byte, 1<<20-10))) // 1 MiB with its 10-byte header
 	for range maxLoopBacklogBytes >> 20 {
 		lr.push(roomJob{room: "r", frame: frame})
