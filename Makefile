@@ -27,6 +27,7 @@ deps:
 test: deps vet
 	$(GO) test -race -shuffle=on -timeout 15m $(PKGS)
 	$(MAKE) fuzz
+	$(MAKE) sdk-test
 
 vet:
 	$(GO) vet $(PKGS)
@@ -42,6 +43,13 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# The JavaScript SDK's tests (clients/js, node --test) against a real
+# bin/gateway that they build and start; needs Node.js 20 or later.
+.PHONY: sdk-test
+sdk-test:
+	@command -v node >/dev/null 2>&1 || { echo "sdk-test needs Node.js 20 or later on PATH (.ci/run installs it)"; exit 1; }
+	cd clients/js && GO=$(GO) node test/run.js
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

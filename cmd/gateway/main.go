@@ -175,7 +175,7 @@ func build(o *options, log *slog.Logger) (*app, error) {
 	a := &app{auth: am, bus: bus, registry: registry, hub: h, gw: gw, srv: srv, addr: o.addr, opts: o,
 		drain: o.prod.drainConfig(), fds: fds, store: store, closeStore: closeStore, inbox: ibStore, certs: certs, watch: o.tls.watch}
 	if o.httpAddr != "" {
-		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(gateway.NewAPI(gw, srv), o.prod.pprofOn),
+		a.http = &http.Server{Addr: o.httpAddr, Handler: opsHandler(withDemo(gateway.NewAPI(gw, srv), srv, o.demo), o.prod.pprofOn),
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 8 << 10}
 	}
 	return a, nil
