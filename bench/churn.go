@@ -62,7 +62,27 @@ func (e *chatRun) churnDue(cc *chatConn) bool {
 	if cs.next.IsZero() {
 		e.scheduleChurn(cs, time.Now())
 	}
-	return time.Now().After(cs.next)
+	return e.dropped(cs) || time.Now().After(cs.next)
+}
+
+// dropped reports whether cc's user is offline without having chosen to be:
+// the server closed its connection (a node killed, a slow-consumer close)
+// or its last reconnect failed. Such a user reconnects at its next send,
+// not at its next churn turn, as a real client would; otherwise its
+// messages would wait in the inbox past the end of the run and count as
+// lost. Sender only.
+func (e *chatRun) dropped(cs *churnState) bool {
+	if cs.dead {
+		return e.stopCtx.Err() == nil
+	}
+	select {
+	case <-cs.exited:
+	default:
+		return false
+	}
+	cs.dead = true
+	e.churn.abandoned.Add(cs.outstanding.Swap(0))
+	return !cs.cur.Load().closing.Load() && e.stopCtx.Err() == nil
 }
 
 // churnUntil runs the reconnects due before t (a paced sender sleeps
@@ -76,6 +96,9 @@ func (e *chatRun) churnUntil(cc *chatConn, t time.Time) bool {
 	if cs.next.IsZero() {
 		e.scheduleChurn(cs, time.Now())
 	}
+	if e.dropped(cs) {
+		e.reconnect(cc)
+	}
 	for cs.next.Before(t) {
 		if !sleepUntil(e.stopCtx, cs.next) {
 			return false
@@ -87,7 +110,7 @@ func (e *chatRun) churnUntil(cc *chatConn, t time.Time) bool {
 
 // reconnect closes cc's connection, waits for its reader to finish, and
 // opens a new one that resumes from the last offset seen. Sender only;
-// on failure the user stays away until its next turn.
+// on failure the user tries again at its next send (see dropped).
 func (e *chatRun) reconnect(cc *chatConn) {
 	cs := cc.churn
 	e.scheduleChurn(cs, time.Now())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/imgate/gateway/bench"
 	"github.com/imgate/gateway/bench/benchtest"
+	"github.com/imgate/gateway/engine"
 	"github.com/imgate/gateway/inbox"
 )
 
@@ -56,5 +57,45 @@ func TestChatChurn(t *testing.T) {
 					ch.AckedLost, ch.OutOfOrder, c.Duplicates, ch.SyncLost)
 			}
 		})
+	}
+}
+
+// TestChatChurnServerDrops: the server closes every connection in the
+// middle of a churn run (as a killed node does); the users reconnect at
+// their next send and resume, instead of waiting for a churn turn that
+// comes after the run's end, so nothing acknowledged counts as lost.
+func TestChatChurnServerDrops(t *testing.T) {
+	s := inbox.NewMemory(inbox.Limits{})
+	t.Cleanup(func() { _ = s.Close() })
+	srv := benchtest.StartGateway(t, benchtest.GatewayOptions{Inbox: s})
+	cfg := gatewayConfig(srv.URL, 20)
+	// A churn turn every 1,000 s on average: no user reconnects by choice.
+	cfg.Duration, cfg.MsgRate, cfg.Churn, cfg.DeviceID = 3*time.Second, 20, 0.001, "bench"
+	cfg.Timeout = 3 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return
+		}
+		_ = srv.Engine.EachConn(ctx, func(c *engine.Conn) { c.Close(1001, "going away") })
+	}()
+	rep, err := bench.Chat(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Chat
+	if c == nil || c.Churn == nil || c.Acked == 0 {
+		t.Fatalf("chat %+v", c)
+	}
+	ch := c.Churn
+	t.Logf("acked %d delivered %d; churn %+v", c.Acked, c.Delivered, *ch)
+	if ch.Reconnects < int64(cfg.Conns) {
+		t.Fatalf("%d reconnects after the server closed %d connections", ch.Reconnects, cfg.Conns)
+	}
+	if ch.AckedLost != 0 || ch.OutOfOrder != 0 || c.Duplicates != 0 {
+		t.Fatalf("acked and lost %d, out of order %d, duplicates %d", ch.AckedLost, ch.OutOfOrder, c.Duplicates)
 	}
 }
