@@ -191,33 +191,16 @@ func (e *chatRun) drain(ctx context.Context) {
 // sendLoop sends SEND requests from the start until the stop.
 func (e *chatRun) sendLoop(cc *chatConn) {
 	defer e.senders.Done()
-	select {
-	case <-e.start:
-	case <-e.stopCtx.Done():
+	p, ok := startPacer(e.stopCtx, e.start, e.cfg.MsgRate)
+	if !ok {
 		return
-	}
-	var interval time.Duration
-	next := time.Now()
-	if e.cfg.MsgRate > 0 {
-		interval = time.Duration(float64(time.Second) / e.cfg.MsgRate)
-		next = next.Add(rand.N(interval + 1))
 	}
 	var buf []byte
 	for seq := int64(1); ; seq++ {
-		if interval > 0 {
-			if !e.churnUntil(cc, next) || !sleepUntil(e.stopCtx, next) {
-				return
-			}
-			next = next.Add(interval)
+		if next, paced := p.tick(); paced && !(e.churnUntil(cc, next) && sleepUntil(e.stopCtx, next)) {
+			return
 		}
-		if cc.slots != nil {
-			select {
-			case cc.slots <- struct{}{}:
-			case <-e.stopCtx.Done():
-				return
-			}
-		}
-		if e.stopCtx.Err() != nil {
+		if !cc.takeSlot(e.stopCtx) {
 			return
 		}
 		if e.churnDue(cc) {
@@ -418,4 +401,17 @@ func (e *chatRun) onPush(cc *chatConn, body []byte) {
 	} else {
 		e.dups.Add(1)
 	}
+}
+
+// takeSlot waits for one of cc's in-flight slots when cfg.Inflight bounds
+// them; false when ctx ends. Sender goroutine only.
+func (cc *chatConn) takeSlot(ctx context.Context) bool {
+	if cc.slots != nil {
+		select {
+		case cc.slots <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return ctx.Err() == nil
 }

@@ -2,10 +2,8 @@ package bench
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
-	"math/rand/v2"
 
 	"github.com/gobwas/ws"
 	"github.com/klauspost/compress/flate"
@@ -22,24 +20,7 @@ func appendDeflated(dst []byte, op ws.OpCode, payload []byte) []byte {
 	// needs none. Not final, then the sync flush's 00 00 ff ff removed.
 	_ = flate.StatelessDeflate(&zb, payload, false, nil)
 	z := bytes.TrimSuffix(zb.Bytes(), zend[:4])
-	n := len(z)
-	dst = append(dst, bitFin|bitRsv1|byte(op))
-	switch {
-	case n < len16:
-		dst = append(dst, bitMask|byte(n))
-	case n <= 0xffff:
-		dst = append(dst, bitMask|len16, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, bitMask|len64)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	var mask [4]byte
-	binary.LittleEndian.PutUint32(mask[:], rand.Uint32())
-	dst = append(dst, mask[:]...)
-	start := len(dst)
-	dst = append(dst, z...)
-	ws.Cipher(dst[start:], mask, 0)
-	return dst
+	return appendMasked(dst, bitFin|bitRsv1|byte(op), z)
 }
 
 // inflater inflates the server's compressed messages of one connection. It

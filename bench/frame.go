@@ -109,8 +109,15 @@ func parseHeaderExt(b []byte, rsv1 bool) (h frameHeader, n int, err error) {
 // fresh random key as RFC 6455 requires of clients) to dst, so that a frame
 // always goes out in one write.
 func appendFrame(dst []byte, op ws.OpCode, payload []byte) []byte {
+	return appendMasked(dst, bitFin|byte(op), payload)
+}
+
+// appendMasked appends one client frame with first header byte b0 (FIN,
+// RSV bits and opcode), payload's length and a fresh random mask, then
+// payload masked, to dst.
+func appendMasked(dst []byte, b0 byte, payload []byte) []byte {
 	n := len(payload)
-	dst = append(dst, bitFin|byte(op))
+	dst = append(dst, b0)
 	switch {
 	case n < len16:
 		dst = append(dst, bitMask|byte(n))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -136,33 +135,16 @@ func (e *roomRun) members(r int) int64 {
 // sendLoop publishes from the start until the stop.
 func (e *roomRun) sendLoop(cc *chatConn) {
 	defer e.senders.Done()
-	select {
-	case <-e.start:
-	case <-e.stopCtx.Done():
+	p, ok := startPacer(e.stopCtx, e.start, e.cfg.MsgRate)
+	if !ok {
 		return
-	}
-	var interval time.Duration
-	next := time.Now()
-	if e.cfg.MsgRate > 0 {
-		interval = time.Duration(float64(time.Second) / e.cfg.MsgRate)
-		next = next.Add(rand.N(interval + 1))
 	}
 	var buf []byte
 	for seq := int64(1); ; seq++ {
-		if interval > 0 {
-			if !sleepUntil(e.stopCtx, next) {
-				return
-			}
-			next = next.Add(interval)
+		if next, paced := p.tick(); paced && !(sleepUntil(e.stopCtx, next)) {
+			return
 		}
-		if cc.slots != nil {
-			select {
-			case cc.slots <- struct{}{}:
-			case <-e.stopCtx.Done():
-				return
-			}
-		}
-		if e.stopCtx.Err() != nil {
+		if !cc.takeSlot(e.stopCtx) {
 			return
 		}
 		ns := time.Now().UnixNano()

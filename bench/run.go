@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -356,4 +357,39 @@ func sortedKinds(m map[string]int64) []string {
 		return keys[i] < keys[j]
 	})
 	return keys
+}
+
+// pacer paces one sender at a rate per second, from a random phase within
+// the first interval. It is owned by the sender's goroutine.
+type pacer struct {
+	interval time.Duration // 0: unpaced
+	next     time.Time
+}
+
+// startPacer waits for start to be closed and returns the pacer of one
+// sender sending rate messages per second (unpaced when rate <= 0); false
+// when ctx ends first.
+func startPacer(ctx context.Context, start <-chan struct{}, rate float64) (pacer, bool) {
+	select {
+	case <-start:
+	case <-ctx.Done():
+		return pacer{}, false
+	}
+	p := pacer{next: time.Now()}
+	if rate > 0 {
+		p.interval = time.Duration(float64(time.Second) / rate)
+		p.next = p.next.Add(rand.N(p.interval + 1))
+	}
+	return p, true
+}
+
+// tick returns the time of the next send and moves on by one interval;
+// false when unpaced (send at once).
+func (p *pacer) tick() (time.Time, bool) {
+	if p.interval <= 0 {
+		return time.Time{}, false
+	}
+	t := p.next
+	p.next = t.Add(p.interval)
+	return t, true
 }

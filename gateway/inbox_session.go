@@ -136,6 +136,14 @@ func (g *Gateway) readJob(m *member, after uint64, req *syncReq) readResult {
 // replayed finishes a read on m's loop: writes what was read, answers a
 // SYNC, and reads again or goes live. Loop only.
 func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
+	if s, ok := m.conn.Context().(*session); !ok || s.member != m {
+		// the session logged out or became another user's while the read
+		// was in flight: m's inbox is no longer its to write
+		if req != nil {
+			m.conn.Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
+		}
+		return
+	}
 	st := m.ib
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -113,15 +113,25 @@ func DecodeSend(body []byte, s *Send) error {
 	if v.ToUID, err = sc.str(&w.ToUID, "to_uid", MaxIDLen, true); err != nil {
 		return err
 	}
-	if w.Content.n == 0 {
-		return errContentMissing
-	}
-	v.Content = w.Content.b[:len(w.Content.b):len(w.Content.b)]
-	if v.ClientMsgID, err = sc.str(&w.ClientMsgID, "client_msg_id", MaxIDLen, false); err != nil {
+	if v.Content, v.ClientMsgID, err = sc.content(&w.Content, &w.ClientMsgID); err != nil {
 		return err
 	}
 	*s = v
 	return nil
+}
+
+// content checks a message's "content" (required, any JSON value) and
+// "client_msg_id" (optional, at most MaxIDLen bytes) and returns them;
+// the content aliases the decoded input (SEND and PUBLISH).
+func (sc *scratch) content(content, clientMsgID *rawValue) ([]byte, string, error) {
+	if content.n == 0 {
+		return nil, "", errContentMissing
+	}
+	id, err := sc.str(clientMsgID, "client_msg_id", MaxIDLen, false)
+	if err != nil {
+		return nil, "", err
+	}
+	return content.b[:len(content.b):len(content.b)], id, nil
 }
 
 // DecodeKick decodes a POST /api/kick body: user_id is required (at most

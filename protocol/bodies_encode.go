@@ -101,20 +101,10 @@ func AppendSendResultBody(dst []byte, r *SendResult) []byte {
 func AppendMessageBody(dst []byte, m *Message) []byte {
 	dst = append(dst, `{"msg_id":`...)
 	dst = appendString(dst, m.MsgID)
-	dst = append(dst, `,"from_uid":`...)
-	dst = appendString(dst, m.FromUID)
-	dst = append(dst, `,"from_device":`...)
-	dst = appendString(dst, m.FromDevice)
+	dst = appendFrom(dst, m.FromUID, m.FromDevice)
 	dst = append(dst, `,"to_uid":`...)
 	dst = appendString(dst, m.ToUID)
-	dst = append(dst, `,"content":`...)
-	dst = appendRaw(dst, m.Content)
-	if m.ClientMsgID != "" {
-		dst = append(dst, `,"client_msg_id":`...)
-		dst = appendString(dst, m.ClientMsgID)
-	}
-	dst = append(dst, `,"ts":`...)
-	dst = appendInt(dst, m.TS)
+	dst = appendContentTS(dst, m.Content, m.ClientMsgID, m.TS)
 	if m.Offset != 0 {
 		dst = appendOffsets(dst, m.Offset, m.PrevOffset)
 	}
@@ -149,4 +139,26 @@ func AppendKickCountBody(dst []byte, n int) []byte {
 	dst = append(dst, `{"kicked":`...)
 	dst = appendInt(dst, int64(n))
 	return append(dst, '}')
+}
+
+// appendFrom appends ,"from_uid":…,"from_device":… (MESSAGE and
+// ROOM_MESSAGE bodies).
+func appendFrom(dst []byte, fromUID, fromDevice string) []byte {
+	dst = append(dst, `,"from_uid":`...)
+	dst = appendString(dst, fromUID)
+	dst = append(dst, `,"from_device":`...)
+	return appendString(dst, fromDevice)
+}
+
+// appendContentTS appends ,"content":…[,"client_msg_id":…],"ts":…
+// (MESSAGE and ROOM_MESSAGE bodies); client_msg_id is omitted when "".
+func appendContentTS(dst, content []byte, clientMsgID string, ts int64) []byte {
+	dst = append(dst, `,"content":`...)
+	dst = appendRaw(dst, content)
+	if clientMsgID != "" {
+		dst = append(dst, `,"client_msg_id":`...)
+		dst = appendString(dst, clientMsgID)
+	}
+	dst = append(dst, `,"ts":`...)
+	return appendInt(dst, ts)
 }

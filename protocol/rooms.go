@@ -120,11 +120,7 @@ func DecodePublish(body []byte, p *Publish) error {
 	if v.Room, err = sc.room(&w.Room); err != nil {
 		return err
 	}
-	if w.Content.n == 0 {
-		return errContentMissing
-	}
-	v.Content = w.Content.b[:len(w.Content.b):len(w.Content.b)]
-	if v.ClientMsgID, err = sc.str(&w.ClientMsgID, "client_msg_id", MaxIDLen, false); err != nil {
+	if v.Content, v.ClientMsgID, err = sc.content(&w.Content, &w.ClientMsgID); err != nil {
 		return err
 	}
 	*p = v
@@ -200,18 +196,8 @@ func AppendRoomMessageBody(dst []byte, m *RoomMessage) []byte {
 	dst = appendString(dst, m.Room)
 	dst = append(dst, `,"msg_id":`...)
 	dst = appendString(dst, m.MsgID)
-	dst = append(dst, `,"from_uid":`...)
-	dst = appendString(dst, m.FromUID)
-	dst = append(dst, `,"from_device":`...)
-	dst = appendString(dst, m.FromDevice)
-	dst = append(dst, `,"content":`...)
-	dst = appendRaw(dst, m.Content)
-	if m.ClientMsgID != "" {
-		dst = append(dst, `,"client_msg_id":`...)
-		dst = appendString(dst, m.ClientMsgID)
-	}
-	dst = append(dst, `,"ts":`...)
-	dst = appendInt(dst, m.TS)
+	dst = appendFrom(dst, m.FromUID, m.FromDevice)
+	dst = appendContentTS(dst, m.Content, m.ClientMsgID, m.TS)
 	return append(dst, '}')
 }
 

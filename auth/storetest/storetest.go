@@ -15,11 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/imgate/gateway/auth"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // Run runs every check, each on a fresh store from open.
@@ -159,34 +159,22 @@ func testConcurrentUpdates(t *testing.T, s auth.RefreshStore) {
 		t.Fatal(err)
 	}
 	const workers, each = 8, 10
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for done := 0; done < each; {
-				f, v, err := s.Get("f")
-				if err != nil {
-					errs <- err
-					return
-				}
-				f.Gen++
-				switch err := s.Update(&f, v); {
-				case err == nil:
-					done++
-				case !errors.Is(err, auth.ErrConflict):
-					errs <- err
-					return
-				}
+	testutil.Parallel(t, workers, func(int) error {
+		for done := 0; done < each; {
+			f, v, err := s.Get("f")
+			if err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			f.Gen++
+			switch err := s.Update(&f, v); {
+			case err == nil:
+				done++
+			case !errors.Is(err, auth.ErrConflict):
+				return err
+			}
+		}
+		return nil
+	})
 	if f, _, _ := s.Get("f"); f.Gen != 3+workers*each {
 		t.Fatalf("Gen = %d, want %d", f.Gen, 3+workers*each)
 	}

@@ -37,17 +37,7 @@ func (s *inboxOptions) bind(fs *flag.FlagSet) {
 
 // resolve turns auto into a kind and checks the kind's requirements.
 func (s *inboxOptions) resolve(natsURL, dataDir string) (string, error) {
-	kind := s.kind
-	if kind == "auto" {
-		switch {
-		case natsURL != "":
-			kind = "nats"
-		case dataDir != "":
-			kind = "bolt"
-		default:
-			kind = "memory"
-		}
-	}
+	kind := autoKind(s.kind, natsURL, dataDir)
 	switch {
 	case kind == "nats" && natsURL == "":
 		return "", errors.New("-inbox-store nats needs -nats-url")

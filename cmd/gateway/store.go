@@ -36,17 +36,7 @@ func (s *storeOptions) bind(fs *flag.FlagSet) {
 
 // resolve turns auto into a kind and checks the kind's requirements.
 func (s *storeOptions) resolve(natsURL, dataDir string) (string, error) {
-	kind := s.kind
-	if kind == "auto" {
-		switch {
-		case natsURL != "":
-			kind = "nats"
-		case dataDir != "":
-			kind = "bolt"
-		default:
-			kind = "memory"
-		}
-	}
+	kind := autoKind(s.kind, natsURL, dataDir)
 	switch {
 	case kind == "nats" && natsURL == "":
 		return "", errors.New("-refresh-store nats needs -nats-url")
@@ -131,4 +121,21 @@ func asRegistry(r *cluster.Registry) gateway.SessionRegistry {
 		return nil
 	}
 	return r
+}
+
+// autoKind turns the store kind "auto" into nats with -nats-url, else bolt
+// with -data-dir, else memory; any other kind is returned as is
+// (-refresh-store and -inbox-store).
+func autoKind(kind, natsURL, dataDir string) string {
+	if kind != "auto" {
+		return kind
+	}
+	switch {
+	case natsURL != "":
+		return "nats"
+	case dataDir != "":
+		return "bolt"
+	default:
+		return "memory"
+	}
 }

@@ -15,12 +15,12 @@ package storetest
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/imgate/gateway/inbox"
+	"github.com/imgate/gateway/internal/testutil"
 )
 
 // Open makes a fresh, empty store with lim.
@@ -304,25 +304,14 @@ func testCursors(t *testing.T, open Open) {
 func testConcurrent(t *testing.T, open Open) {
 	s := open(t, inbox.Limits{MaxEntries: 10_000})
 	const writers, each = 16, 50
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range each {
-				if _, err := s.Append([]inbox.Record{{User: "alice", Data: []byte(fmt.Sprintf("%d-%d", w, i))}}); err != nil {
-					errs <- err
-					return
-				}
+	testutil.Parallel(t, writers, func(w int) error {
+		for i := range each {
+			if _, err := s.Append([]inbox.Record{{User: "alice", Data: []byte(fmt.Sprintf("%d-%d", w, i))}}); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	p := ReadAll(t, s, "alice", 0)
 	if len(p.Entries) != writers*each {
 		t.Fatalf("%d entries, want %d", len(p.Entries), writers*each)

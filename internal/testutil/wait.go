@@ -61,3 +61,29 @@ func WaitGroup(t testing.TB, wg *sync.WaitGroup, what string) {
 	go func() { wg.Wait(); close(ch) }()
 	WaitChan(t, ch, what)
 }
+
+// Parallel runs fn(0) … fn(n-1), each on its own goroutine, waits for all
+// of them and fails the test with every error they returned. Test
+// goroutine only.
+func Parallel(t testing.TB, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
