@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/chromium"
 )
 
 // The dashboard in headless Chromium: it loads from the gateway alone, it
@@ -21,12 +22,12 @@ func TestDashboardInChromium(t *testing.T) {
 	if status, body := testutil.Get(t, base+"/dashboard"); status != http.StatusOK || !strings.Contains(body, "<svg") {
 		t.Fatalf("/dashboard: %d", status)
 	}
-	b := startBrowser(t)
-	tab := b.open(base + "/dashboard")
+	b := chromium.Start(t)
+	_, tab := b.Open(base + "/dashboard")
 	samples := func(atLeast int) func() error {
 		return func() error {
 			var n int
-			b.eval(tab, "window.dashboard ? window.dashboard.samples : 0", &n)
+			b.Must(tab, "window.dashboard ? window.dashboard.samples : 0", &n)
 			if n < atLeast {
 				return fmt.Errorf("%d samples, want %d", n, atLeast)
 			}
@@ -35,7 +36,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	text := func(id string) string {
 		var s string
-		b.eval(tab, fmt.Sprintf("document.getElementById(%q).textContent", id), &s)
+		b.Must(tab, fmt.Sprintf("document.getElementById(%q).textContent", id), &s)
 		return s
 	}
 	testutil.Eventually(t, 6*testWait, samples(2))
@@ -68,7 +69,7 @@ func TestDashboardInChromium(t *testing.T) {
 		Foreign    []string
 	}
 	testutil.Eventually(t, 6*testWait, func() error {
-		b.eval(tab, `({messages_in: dashboard.last.messages_in, upgrades: dashboard.last.upgrades,
+		b.Must(tab, `({messages_in: dashboard.last.messages_in, upgrades: dashboard.last.upgrades,
 			points: document.querySelector('#c-conns polyline').getAttribute('points').split(' ').length,
 			Foreign: performance.getEntriesByType('resource').map(e => e.name)
 				.filter(u => !u.startsWith(location.origin + '/'))})`, &seen)
@@ -90,7 +91,7 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	if path := os.Getenv("IMGATE_DASHBOARD_PNG"); path != "" {
 		var shot struct{ Data string }
-		_ = json.Unmarshal(b.call(tab, "Page.captureScreenshot", map[string]any{"format": "png"}), &shot)
+		_ = json.Unmarshal(b.MustCall(tab, "Page.captureScreenshot", map[string]any{"format": "png"}), &shot)
 		png, _ := base64.StdEncoding.DecodeString(shot.Data)
 		_ = os.WriteFile(path, png, 0o644)
 	}

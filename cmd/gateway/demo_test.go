@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/chromium"
 )
 
 // The demo page in headless Chromium: two tabs log in as alice and bob
@@ -18,34 +19,34 @@ import (
 // is closed, alice sends, and a new tab shows the whole conversation.
 func TestDemoInChromium(t *testing.T) {
 	p := startGateway(t, 0, "-demo", "-inbox-store", "bolt")
-	b := startChromium(t)
+	b := chromium.Start(t)
 	url := p.http + "/demo/"
 	ready := func(tab string) {
 		t.Helper()
 		testutil.Eventually(t, 3*testWait, func() error {
 			var ok bool
-			if err := b.eval(tab, "!!(window.demo && window.demo.ready)", &ok); err != nil || !ok {
+			if err := b.Eval(tab, "!!(window.demo && window.demo.ready)", &ok); err != nil || !ok {
 				return fmt.Errorf("page not ready: %v", err)
 			}
-			return b.eval(tab, "window.demo.ready", nil)
+			return b.Eval(tab, "window.demo.ready", nil)
 		})
 	}
 	login := func(tab, user, pw string) {
 		t.Helper()
 		ready(tab)
 		var got string
-		b.must(tab, fmt.Sprintf("demo.login(%q, %q).then((s) => s.userId)", user, pw), &got)
+		b.Must(tab, fmt.Sprintf("demo.login(%q, %q).then((s) => s.userId)", user, pw), &got)
 		if got != user {
 			t.Fatalf("logged in as %q, want %q", got, user)
 		}
 	}
 	say := func(tab, conv, text string) {
 		t.Helper()
-		b.must(tab, fmt.Sprintf("(demo.conv = %q, demo.send(%q).then(() => true))", conv, text), nil)
+		b.Must(tab, fmt.Sprintf("(demo.conv = %q, demo.send(%q).then(() => true))", conv, text), nil)
 	}
 	texts := func(tab, conv string) []string {
 		var out []string
-		if err := b.eval(tab, fmt.Sprintf("demo.texts(%q)", conv), &out); err != nil {
+		if err := b.Eval(tab, fmt.Sprintf("demo.texts(%q)", conv), &out); err != nil {
 			return nil
 		}
 		return out
@@ -59,8 +60,8 @@ func TestDemoInChromium(t *testing.T) {
 			return nil
 		})
 	}
-	_, alice := b.open(url)
-	bobTarget, bob := b.open(url)
+	_, alice := b.Open(url)
+	bobTarget, bob := b.Open(url)
 	login(alice, "alice", "alice123")
 	login(bob, "bob", "bob123")
 	var want []string
@@ -75,12 +76,12 @@ func TestDemoInChromium(t *testing.T) {
 	}
 	// The messages are on the page, not only in its state.
 	var rendered int
-	b.must(bob, "(demo.conv = 'dm:alice', document.querySelector('[data-conv=\"dm:alice\"]').click(), document.querySelectorAll('#messages .msg').length)", &rendered)
+	b.Must(bob, "(demo.conv = 'dm:alice', document.querySelector('[data-conv=\"dm:alice\"]').click(), document.querySelectorAll('#messages .msg').length)", &rendered)
 	if rendered != len(want) {
 		t.Errorf("bob's page renders %d messages, want %d", rendered, len(want))
 	}
 	// Reload bob's tab mid-conversation.
-	if _, err := b.call(bob, "Page.reload", map[string]any{}); err != nil {
+	if _, err := b.Call(bob, "Page.reload", map[string]any{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 4; i <= 6; i++ {
@@ -94,25 +95,25 @@ func TestDemoInChromium(t *testing.T) {
 	want = append(want, "b4")
 	shows(alice, "dm:bob", want)
 	for _, tab := range []string{alice, bob} {
-		b.must(tab, "demo.join('lobby').then(() => true)", nil)
+		b.Must(tab, "demo.join('lobby').then(() => true)", nil)
 	}
 	say(alice, "room:lobby", "hello room")
 	shows(bob, "room:lobby", []string{"hello room"})
 	// Close bob's tab, send, open a new one (a fresh sessionStorage): it
 	// logs in again and shows the whole conversation, each once.
-	if _, err := b.call("", "Target.closeTarget", map[string]any{"targetId": bobTarget}); err != nil {
+	if _, err := b.Call("", "Target.closeTarget", map[string]any{"targetId": bobTarget}); err != nil {
 		t.Fatal(err)
 	}
 	say(alice, "dm:bob", "while you were away")
 	want = append(want, "while you were away")
-	_, bob2 := b.open(url)
+	_, bob2 := b.Open(url)
 	login(bob2, "bob", "bob123")
 	shows(bob2, "dm:alice", want)
 	if path := os.Getenv("IMGATE_DEMO_PNG"); path != "" {
 		screenshot(t, b, alice, path)
 	}
 	var foreign []string
-	b.must(alice, "performance.getEntriesByType('resource').map((e) => e.name).filter((u) => !u.startsWith(location.origin + '/'))", &foreign)
+	b.Must(alice, "performance.getEntriesByType('resource').map((e) => e.name).filter((u) => !u.startsWith(location.origin + '/'))", &foreign)
 	if len(foreign) > 0 {
 		t.Errorf("the page loaded resources from elsewhere: %v", foreign)
 	}
@@ -120,9 +121,9 @@ func TestDemoInChromium(t *testing.T) {
 
 // screenshot writes a PNG of the tab to path (IMGATE_DEMO_PNG: to look at
 // the page).
-func screenshot(t *testing.T, b *chromium, tab, path string) {
+func screenshot(t *testing.T, b *chromium.Browser, tab, path string) {
 	t.Helper()
-	res, err := b.call(tab, "Page.captureScreenshot", map[string]any{"format": "png"})
+	res, err := b.Call(tab, "Page.captureScreenshot", map[string]any{"format": "png"})
 	var shot struct{ Data string }
 	if err == nil {
 		err = json.Unmarshal(res, &shot)
