@@ -2,6 +2,8 @@ package engine
 
 import (
 	"encoding/binary"
+
+	"github.com/imgate/gateway/engine/wsframe"
 )
 
 // OpCode is a WebSocket frame opcode (RFC 6455 §5.2).
@@ -56,23 +58,7 @@ func NewFrameBuffer(capHint int) []byte {
 // which shares the buffer's memory. The frame must not be modified after it
 // is handed to Send or Write.
 func FinishFrame(buf []byte, op OpCode) []byte {
-	n := len(buf) - HeaderRoom
-	var h int
-	switch {
-	case n < 126:
-		h = 2
-		buf[HeaderRoom-1] = byte(n)
-	case n <= 0xFFFF:
-		h = 4
-		buf[HeaderRoom-3] = 126
-		binary.BigEndian.PutUint16(buf[HeaderRoom-2:HeaderRoom], uint16(n))
-	default:
-		h = 10
-		buf[HeaderRoom-9] = 127
-		binary.BigEndian.PutUint64(buf[HeaderRoom-8:HeaderRoom], uint64(n))
-	}
-	buf[HeaderRoom-h] = 0x80 | byte(op)
-	return buf[HeaderRoom-h:]
+	return wsframe.Finish(buf, 0x80|byte(op))
 }
 
 // AppendFrame appends one complete FIN frame with the given payload to dst.

@@ -3,10 +3,11 @@ package wsframe
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/klauspost/compress/flate"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Frame is one complete server frame (FIN, unmasked, text or binary) shared
@@ -63,20 +64,22 @@ func (f *Frame) build() {
 	compressions.Add(1)
 	payload := f.plain[f.hdr:]
 	z := Compress(make([]byte, maxHeader, maxHeader+len(payload)/2+16), payload)
-	n := len(z) - maxHeader
-	if n >= len(payload) {
+	if len(z)-maxHeader >= len(payload) { // deflate did not make it smaller
 		return
 	}
 	op := f.plain[0] & 0x0F
-	f.deflate = finish(z, 0x80|0x40|op, n)
+	f.deflate = Finish(z, 0x80|0x40|op)
 }
 
-// maxHeader is the largest unmasked frame header.
+// maxHeader is the largest unmasked frame header (engine.HeaderRoom).
 const maxHeader = 10
 
-// finish writes the header b0 for a payload of n bytes into the maxHeader
-// bytes reserved at the start of buf and returns the frame.
-func finish(buf []byte, b0 byte, n int) []byte {
+// Finish writes the header whose first byte is b0 (FIN, RSV1, opcode) in
+// front of the payload that follows the maxHeader bytes reserved at the
+// start of buf, and returns the frame, which shares buf's memory. The
+// engine's FinishFrame is Finish for an uncompressed frame.
+func Finish(buf []byte, b0 byte) []byte {
+	n := len(buf) - maxHeader
 	var h int
 	switch {
 	case n < 126:
