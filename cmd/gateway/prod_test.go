@@ -215,6 +215,9 @@ func TestFDBudget(t *testing.T) {
 		{"into the burst allowance", fdBudget{limit: 20000, other: 40, http: 256, refused: 256, burst: 625}, 19000, 19000},
 		{"above the limit", fdBudget{limit: 20000, other: 40, http: 256, refused: 256, burst: 625}, 30000, 19448},
 		{"no limit known", fdBudget{}, 7, 7},
+		// Issue 15 measures 19,000 idle sessions at default flags under
+		// the machine's 20,000 open files.
+		{"20,000 files, 2 loops", splitFDs(20000, 2), 0, 19336},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.b.maxConns(tc.n, discardLogger()); got != tc.want {
