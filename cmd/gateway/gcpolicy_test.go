@@ -5,33 +5,35 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
-	"time"
 )
 
 // The GC policy's arithmetic: a large idle heap gets the minimum headroom,
-// a small heap or a fast-allocating one keeps Go's default, and nothing
-// goes outside [minPercent, maxPercent].
+// a small heap keeps Go's default, a collector over its CPU budget gets
+// headroom in proportion, and nothing goes outside [minPercent, maxPercent].
 func TestGCPolicyPercent(t *testing.T) {
 	const mib = 1 << 20
-	p := gcPolicy{minPercent: 25, maxPercent: 100, floor: 4 * mib, window: 200 * time.Millisecond}
+	p := gcPolicy{minPercent: 25, maxPercent: 100, floor: 4 * mib, budget: 0.10, growing: 0.25}
 	for _, tc := range []struct {
-		name       string
-		live, rate float64
-		want       int
+		name string
+		c    cycle
+		want int
 	}{
-		{name: "no live heap yet", live: 0, want: 100},
-		{name: "small heap: floor over live", live: 2 * mib, want: 100},
-		{name: "heap equal to the floor", live: 4 * mib, want: 100},
-		{name: "floor is 40% of the heap", live: 10 * mib, want: 40},
-		{name: "idle heap of sessions", live: 1000 * mib, want: 25},
-		{name: "slow growth: the minimum wins", live: 1000 * mib, rate: 100 * mib, want: 25},
-		{name: "allocation over the window is 60% of the heap", live: 1000 * mib, rate: 3000 * mib, want: 60},
-		{name: "busy chat: capped at GOGC=100", live: 20 * mib, rate: 500 * mib, want: 100},
-		{name: "rounded up", live: 3 * 4 * mib, want: 34},
+		{name: "no live heap yet", c: cycle{current: 100}, want: 100},
+		{name: "small heap: floor over live", c: cycle{live: 2 * mib, current: 100}, want: 100},
+		{name: "heap equal to the floor", c: cycle{live: 4 * mib, current: 100}, want: 100},
+		{name: "floor is 40% of the heap", c: cycle{live: 10 * mib, current: 100}, want: 40},
+		{name: "idle heap of sessions", c: cycle{live: 1000 * mib, current: 100}, want: 25},
+		{name: "GC within budget: the minimum", c: cycle{live: 1000 * mib, share: 0.02, current: 100}, want: 25},
+		{name: "GC at 30% under GOGC 25: 75", c: cycle{live: 1000 * mib, share: 0.30, current: 25}, want: 75},
+		{name: "GC at 8% under GOGC 100: 80", c: cycle{live: 1000 * mib, share: 0.08, kept: 0.1, current: 100}, want: 80},
+		{name: "GC over budget while connects fill the heap: the minimum", c: cycle{live: 1000 * mib, share: 0.30, kept: 0.45, current: 25}, want: 25},
+		{name: "kept just under the threshold: budget applies", c: cycle{live: 1000 * mib, share: 0.30, kept: 0.24, current: 25}, want: 75},
+		{name: "GC far over budget: capped at GOGC=100", c: cycle{live: 20 * mib, share: 0.9, current: 50}, want: 100},
+		{name: "rounded up", c: cycle{live: 3 * 4 * mib, current: 100}, want: 34},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := p.percent(tc.live, tc.rate); got != tc.want {
-				t.Fatalf("percent(live %.0f, rate %.0f/s) = %d, want %d", tc.live, tc.rate, got, tc.want)
+			if got := p.percent(tc.c); got != tc.want {
+				t.Fatalf("percent(%+v) = %d, want %d", tc.c, got, tc.want)
 			}
 		})
 	}
@@ -63,11 +65,11 @@ func TestGCTunerAdjust(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	tu := newGCTuner(gcPolicy{minPercent: 30, maxPercent: 100})
 	runtime.GC()
-	tu.adjust(time.Now())
+	tu.adjust()
 	if got := debug.SetGCPercent(77); got != 30 || tu.current != 30 {
 		t.Fatalf("GOGC after adjust = %d (tuner says %d), want 30", got, tu.current)
 	}
-	tu.adjust(time.Now()) // 30 is in force for the tuner: no call
+	tu.adjust() // 30 is in force for the tuner: no call
 	if got := debug.SetGCPercent(100); got != 77 {
 		t.Fatalf("adjust set GOGC again (%d) although its value was in force", got)
 	}
