@@ -46,7 +46,7 @@ const (
 	gcDefaultMinPercent = 25
 	gcMaxPercent        = 100 // Go's default GOGC
 	gcFloor             = 2 << 20
-	gcBudget            = 0.10
+	gcBudget            = 0.06
 	gcGrowing           = 0.25
 )
 
