@@ -80,20 +80,21 @@ type Config struct {
 // families. See the package documentation for what is goroutine-safe (all
 // of it).
 type Manager struct {
-	secret   []byte
-	keys     atomic.Pointer[keyring]
-	popts    []jwt.ParserOption
-	issuer   string
-	audience string
-	access   time.Duration
-	refresh  time.Duration
-	leeway   time.Duration
-	users    *Users
-	now      func() time.Time
-	dummies  dummyHashes
-	store    RefreshStore
-	revoked  revokedSet
-	throttle *throttle
+	secret    []byte
+	keys      atomic.Pointer[keyring]
+	popts     []jwt.ParserOption
+	validator *jwt.Validator // popts' claims checks, for the fast path
+	issuer    string
+	audience  string
+	access    time.Duration
+	refresh   time.Duration
+	leeway    time.Duration
+	users     *Users
+	now       func() time.Time
+	dummies   dummyHashes
+	store     RefreshStore
+	revoked   revokedSet
+	throttle  *throttle
 
 	mu         sync.RWMutex // guards closed and sends on jobs and storeJobs against Close
 	closed     bool
@@ -128,6 +129,7 @@ func New(cfg Config) (*Manager, error) {
 		stopPrune:  make(chan struct{}),
 		pruneEvery: cfg.PruneInterval,
 	}
+	m.validator = jwt.NewValidator(m.popts...)
 	if err := m.SetKeys(cfg.Keys); err != nil {
 		return nil, err
 	}

@@ -20,11 +20,15 @@ type Handler interface {
 }
 
 // Request is what the upgrade carried that the handler needs. Its fields are
-// copies: they stay valid after OnOpen returns if the handler keeps them.
+// copies that stay valid after OnOpen returns if the handler keeps them,
+// except Token.
 type Request struct {
 	// Token is the first of: query parameter "token", the Authorization
 	// header's Bearer credentials, a "bearer.JWT" Sec-WebSocket-Protocol
-	// entry. Empty when the client sent none.
+	// entry. Empty when the client sent none. It is only valid until
+	// CheckToken or OnOpen returns (its bytes are the loop's upgrade
+	// buffer, which the next upgrade reuses): a handler that keeps it must
+	// copy it (strings.Clone).
 	Token string
 	// TokenSource says where Token came from.
 	TokenSource TokenSource

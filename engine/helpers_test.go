@@ -158,7 +158,9 @@ func (r *recorder) OnOpen(c *Conn, req *Request) {
 	r.mu.Lock()
 	r.devices[c] = req.DeviceID
 	r.mu.Unlock()
-	r.opens <- *req
+	kept := *req
+	kept.Token = strings.Clone(req.Token) // valid only during OnOpen
+	r.opens <- kept
 	r.conns <- c
 	if r.onOpen != nil {
 		r.onOpen(c, req)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"unsafe"
 
 	"github.com/gobwas/ws"
 )
@@ -65,16 +66,24 @@ func (up *upgrader) reset() {
 	up.pmd = 0
 }
 
+// pickToken sets req.Token to the first token found. The string aliases
+// up.scratch, which the next upgrade on this loop overwrites: Request.Token
+// is valid only until OnOpen returns (a copy per connect was 150–300 bytes
+// of garbage; the handler verifies the token and drops it).
 func (up *upgrader) pickToken() {
 	switch {
 	case len(up.queryToken) > 0:
-		up.req.Token, up.req.TokenSource = string(up.queryToken), TokenQuery
+		up.req.Token, up.req.TokenSource = aliasString(up.queryToken), TokenQuery
 	case len(up.headerToken) > 0:
-		up.req.Token, up.req.TokenSource = string(up.headerToken), TokenHeader
+		up.req.Token, up.req.TokenSource = aliasString(up.headerToken), TokenHeader
 	case len(up.protoToken) > 0:
-		up.req.Token, up.req.TokenSource = string(up.protoToken), TokenSubprotocol
+		up.req.Token, up.req.TokenSource = aliasString(up.protoToken), TokenSubprotocol
 	}
 }
+
+// aliasString returns b's bytes as a string without copying them; b must
+// not change while the string is in use.
+func aliasString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 var errBadParam = ws.RejectConnectionError(
 	ws.RejectionStatus(http.StatusBadRequest),

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -65,7 +66,7 @@ type tokenGate struct {
 
 func (g *tokenGate) CheckToken(loop int, req *Request) bool {
 	g.mu.Lock()
-	g.asked = append(g.asked, req.Token)
+	g.asked = append(g.asked, strings.Clone(req.Token)) // valid only during CheckToken
 	g.mu.Unlock()
 	return req.Token == "good"
 }

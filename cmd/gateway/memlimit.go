@@ -22,7 +22,8 @@ import (
 // makes the collector run more often as the heap nears it, instead of the
 // process being killed.
 type memoryOptions struct {
-	spec string // "auto", "off", a size (512MiB) or a share of memory (60%)
+	spec  string // "auto", "off", a size (512MiB) or a share of memory (60%)
+	gcMin int    // -gc-min-percent: see gcpolicy.go
 }
 
 // autoShare is the share of the container's (else the machine's) memory
@@ -37,12 +38,16 @@ func (m *memoryOptions) bind(fs *flag.FlagSet) {
 		strconv.Itoa(int(autoShare*100))+"% of the cgroup's memory limit, else of physical memory; "+
 		"GOMEMLIMIT, when set, wins), off, a size such as 512MiB or 4GiB (units B, KiB, MiB, GiB, TiB), "+
 		"or a share of memory such as 50%. GOGC still sets the heap growth below the limit")
+	m.bindGC(fs)
 }
 
 // check validates the flag without touching the runtime.
 func (m *memoryOptions) check() error {
 	_, _, err := m.resolve(os.Getenv("GOMEMLIMIT"), systemMemory)
-	return err
+	if err != nil {
+		return err
+	}
+	return m.checkGC()
 }
 
 // apply sets the runtime's memory limit and logs it. main goroutine, once,
@@ -58,6 +63,7 @@ func (m *memoryOptions) apply(log *slog.Logger) {
 	}
 	// The runtime's own value, whatever set it (math.MaxInt64: none).
 	log.Info("memory limit", "bytes", debug.SetMemoryLimit(-1), "source", source, "gogc", os.Getenv("GOGC"))
+	m.applyGC(log)
 }
 
 // resolve turns the flag into a limit in bytes (0: leave the runtime as it
