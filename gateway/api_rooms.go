@@ -100,7 +100,7 @@ func (g *Gateway) applyRoomMember(s *session, room string, join bool) bool {
 		return g.leaveRoom(s, room)
 	}
 	if err := g.joinRoom(s, room); err != nil {
-		g.log.Info("admin join refused", "session", s.id, "room", room, "err", err)
+		g.log.Info("admin join refused", "session", s.id(), "room", room, "err", err)
 		return false
 	}
 	return true

@@ -308,12 +308,12 @@ func (g *Gateway) openInbox(s *session, m *member, req *engine.Request) {
 	if m == nil {
 		return
 	}
-	c, uid, exp := s.conn, m.UserID, s.expiresAt
+	c, uid, exp := s.conn(), m.UserID, s.expiry()
 	g.startInbox(m, resumeReq(req), func(p protocol.InboxPos, ok bool) {
 		if ok {
-			c.Write(firstFrameInbox(s.id, uid, exp, p))
+			c.Write(firstFrameInbox(s.id(), uid, exp, p))
 		} else {
-			c.Write(firstFrameAuthenticated(s.id, uid, exp))
+			c.Write(firstFrameAuthenticated(s.id(), uid, exp))
 		}
 	})
 }
@@ -323,9 +323,9 @@ func (g *Gateway) openInbox(s *session, m *member, req *engine.Request) {
 func (g *Gateway) loginInbox(s *session, m *member, reply protocol.Ref, res auth.LoginResult) {
 	g.startInbox(m, nil, func(p protocol.InboxPos, ok bool) {
 		if ok {
-			s.conn.Write(tokensFrameInbox(reply, s.id, res, p))
+			s.conn().Write(tokensFrameInbox(reply, s.id(), res, p))
 		} else {
-			s.conn.Write(tokensFrame(reply, s.id, res))
+			s.conn().Write(tokensFrame(reply, s.id(), res))
 		}
 	})
 }

@@ -33,7 +33,7 @@ func (g *Gateway) roomCommand(s *session, env *protocol.Envelope) error {
 	} else {
 		g.leaveRoom(s, room)
 	}
-	s.conn.Write(roomReplyFrame(env.Ref, room))
+	s.conn().Write(roomReplyFrame(env.Ref, room))
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (g *Gateway) joinRoom(s *session, room string) error {
 	} else if len(s.rooms.in) >= g.rooms.cfg.MaxPerSession {
 		return protocol.ErrTooManyRooms
 	}
-	lr := g.rooms.loopOf(s.conn)
+	lr := g.rooms.loopOf(s.conn())
 	if lr.rooms[room] == nil {
 		room = strings.Clone(room) // the table keeps it; room may alias a request
 	}
@@ -120,7 +120,7 @@ func (g *Gateway) leaveAllRooms(s *session) {
 }
 
 func (g *Gateway) dropMembership(s *session, m *membership) {
-	lr := g.rooms.loopOf(s.conn)
+	lr := g.rooms.loopOf(s.conn())
 	name := m.room.name
 	if lr.remove(m) {
 		g.rooms.dir.remove(name, lr.idx, g.rooms.interest(name, false))
@@ -148,7 +148,7 @@ func (g *Gateway) joinClaim(s *session, claim []string) {
 	s.rooms.claim = claim
 	for i, room := range claim {
 		if err := g.joinRoom(s, room); err != nil {
-			g.log.Warn("rooms claim past -max-rooms-per-session", "session", s.id,
+			g.log.Warn("rooms claim past -max-rooms-per-session", "session", s.id(),
 				"claimed", len(claim), "max", g.rooms.cfg.MaxPerSession)
 			return
 		}
@@ -177,7 +177,7 @@ func (g *Gateway) publishCmd(s *session, env *protocol.Envelope) error {
 		FromDevice: s.deviceID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
 	payload, frame := roomPayloadFrame(&msg)
 	routed := g.publishRemote(msg.Room, payload)
-	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
+	reply, conn, msgID := replyTo(env), s.conn(), msg.MsgID
 	g.rooms.publish(msg.Room, frame, s, func(n int) {
 		conn.Send(sendResultFrameRouted(reply, msgID, n, routed))
 	})
