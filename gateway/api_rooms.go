@@ -80,7 +80,7 @@ func (g *Gateway) roomMember(user, room string, join bool, done func(int)) {
 		left.Store(int32(len(all)))
 		for _, hm := range all {
 			m := memberOf(hm)
-			c := m.conn
+			c := m.conn()
 			c.LoopRef().Execute(func() {
 				if s, ok := c.Context().(*session); ok && s.member == m && g.applyRoomMember(s, room, join) {
 					n.Add(1)

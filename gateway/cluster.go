@@ -80,7 +80,7 @@ func (g *Gateway) backendCommand(cmdID int) bool {
 // response to the client's request, with its cmd_id and seq.
 func (g *Gateway) forward(s *session, env *protocol.Envelope) error {
 	req := protocol.AppendBackendRequest(make([]byte, 0, 192+len(env.Body)), &protocol.BackendRequest{
-		Ref: env.Ref, UserID: s.userID(), SessionID: s.id(), DeviceID: s.deviceID, Platform: s.platform(), Body: env.Body})
+		Ref: env.Ref, UserID: s.userID(), SessionID: s.id(), DeviceID: s.deviceID(), Platform: s.platform(), Body: env.Body})
 	reply, conn := replyTo(env), s.conn()
 	err := g.cluster.Request(env.CmdID, req, func(data []byte, err error) {
 		conn.Send(g.backendReplyFrame(reply, data, err))

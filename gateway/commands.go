@@ -83,7 +83,7 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 	if err := protocol.DecodeSend(env.Body, &body); err != nil {
 		return err
 	}
-	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID,
+	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID(),
 		ToUID: body.ToUID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
 	if g.ib != nil {
 		return g.sendInbox(s, replyTo(env), &msg)

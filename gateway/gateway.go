@@ -136,7 +136,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		return
 	}
 	claims, err := g.auth.Verify(req.Token)
-	if err == nil && claims.DeviceID != "" && claims.DeviceID != s.deviceID {
+	if err == nil && claims.DeviceID != "" && claims.DeviceID != s.deviceID() {
 		err = errWrongDevice
 	}
 	if err != nil {
@@ -203,7 +203,10 @@ func (g *Gateway) authenticate(s *session, gr grant) *member {
 		g.leave(s.member)
 	}
 	m := s.nextMember()
-	m.Conn, m.UserID, m.DeviceID, m.family = m, gr.userID, s.deviceID, gr.family
+	m.UserID, m.family = gr.userID, gr.family
+	if m != &s.mem {
+		m.DeviceID = s.deviceID()
+	}
 	if g.ib != nil {
 		m.ib = &ibState{mode: ibStarting}
 	}

@@ -204,7 +204,7 @@ func (g *Gateway) ack(s *session, env *protocol.Envelope) error {
 	if err := protocol.DecodeAck(env.Body, &body); err != nil {
 		return err
 	}
-	user, device, conn, reply := s.userID(), s.deviceID, s.conn(), replyTo(env)
+	user, device, conn, reply := s.userID(), s.deviceID(), s.conn(), replyTo(env)
 	if !g.ib.submit(user, func() {
 		cur, err := g.ib.store.Ack(user, device, body.Offset)
 		if err != nil {

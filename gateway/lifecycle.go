@@ -26,13 +26,13 @@ func (g *Gateway) login(s *session, env *protocol.Envelope) error {
 	if s.busy {
 		return errTooMany
 	}
-	if s.deviceID == "" && validDeviceID(env.DeviceID) {
-		s.deviceID = strings.Clone(env.DeviceID)
+	if s.deviceID() == "" && validDeviceID(env.DeviceID) {
+		s.setDeviceID(strings.Clone(env.DeviceID))
 	}
 	req := auth.LoginRequest{Username: strings.Clone(body.Username), Password: strings.Clone(body.Password),
 		ClientAddr: addrOf(s.conn().RemoteAddr())}
 	if s.deviceBound {
-		req.DeviceID = s.deviceID
+		req.DeviceID = s.deviceID()
 	}
 	reply := replyTo(env)
 	err := g.auth.Login(req, func(res auth.LoginResult, err error) {
@@ -85,7 +85,7 @@ func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
 	if s.busy {
 		return errTooMany
 	}
-	req := auth.RefreshRequest{Token: strings.Clone(body.RefreshToken), DeviceID: s.deviceID,
+	req := auth.RefreshRequest{Token: strings.Clone(body.RefreshToken), DeviceID: s.deviceID(),
 		DeviceKnown: true, UserID: s.userID()}
 	reply := replyTo(env)
 	err := g.auth.RefreshAsync(req, func(res auth.LoginResult, err error) {

@@ -16,22 +16,22 @@ import (
 // sessionHeapBudget is the most Go heap one authenticated idle session may
 // hold on the server side: engine.Conn, gnet's conn and addresses, the
 // session with its first member inside, the session ID, and the hub's and
-// gnet's map entries. Measured 848-850 B on go1.26 linux/amd64, with and
+// gnet's map entries. Measured 816-818 B on go1.26 linux/amd64, with and
 // without -race (BENCHMARKS.md, "Memory per connection", after sessmem;
-// 932-948 B before). The budget is that plus 4% (34 B) for map growth,
-// which N amortises, and the load factor of the hub's and gnet's maps.
-// A field more in session moves it to the next size class (+16 B,
-// TestSessionSize); a member allocated per session again (+128 B) or a
-// slice per user in the hub (+~50 B) fails this test. Raise it only with
-// a measurement and a reason in BENCHMARKS.md.
-const sessionHeapBudget = 884
+// 948 B before). The budget is that plus 4% (33 B) for map growth, which
+// N amortises, and the load factor of the hub's and gnet's maps. A field
+// more in session moves it to the next size class (+16 B, TestSessionSize);
+// a member allocated per session again (+128 B) or a slice per user in
+// the hub (+~50 B) fails this test. Raise it only with a measurement and a
+// reason in BENCHMARKS.md.
+const sessionHeapBudget = 851
 
 // sessionSize is the most bytes a session (with its first member inside)
-// may take: the 176-byte size class. One field more puts it in the
-// 192-byte class, 16 B per connection; a field rooms, inbox or a policy
-// needs only sometimes belongs behind a pointer that is nil otherwise
-// (like rate and rooms).
-const sessionSize = 176
+// may take: the 144-byte size class. One field more puts it in the
+// 160-byte class, 16 B per connection; a field rooms, inbox or a policy
+// needs only sometimes belongs in sessionRare (allocated when first
+// needed), like the rate bucket and the rooms.
+const sessionSize = 144
 
 // TestSessionSize keeps session, which holds its first authentication's
 // member, within its size class.

@@ -98,3 +98,69 @@ func TestSessionExpirySaturates(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceIDAfterLogin: a session without a device ID takes the first
+// LOGIN's; when its first member is already in the hub (it came with a
+// token), that member keeps its own (none) and the LOGIN's member carries
+// the new one. A kick by device reaches it.
+func TestDeviceIDAfterLogin(t *testing.T) {
+	for _, tc := range []struct {
+		name, query, firstUser, want string
+	}{
+		{name: "token without device", query: "?token=", firstUser: "alice", want: "dev_bob"},
+		{name: "anonymous without device", query: "?platform=web", want: "dev_bob"},
+		{name: "upgrade's device stays", query: "?device_id=phone&token=", firstUser: "alice", want: "phone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := startStack(t, defaultStackOptions())
+			url := st.url + tc.query
+			if tc.firstUser != "" {
+				url += testutil.Token(t, st.auth, tc.firstUser, "")
+			}
+			c, first := testutil.DialFirst(t, url)
+			if first.Code != 200 {
+				t.Fatalf("first frame: %+v", first)
+			}
+			var old []*member
+			if tc.firstUser != "" {
+				old = membersOf(t, st, tc.firstUser)
+			}
+			if r := c.Login("bob", "bob123", 1); r.Code != 200 {
+				t.Fatalf("LOGIN bob: %+v", r)
+			}
+			bob := membersOf(t, st, "bob")
+			if len(bob) != 1 || bob[0].DeviceID != tc.want {
+				t.Fatalf("bob's members %d, device %q, want one on %q", len(bob), bob[0].DeviceID, tc.want)
+			}
+			if len(old) == 1 && tc.want != "phone" && old[0].DeviceID != "" {
+				t.Fatalf("alice's member's device changed to %q after it joined the hub", old[0].DeviceID)
+			}
+			if n, _, err := st.gw.Kick(context.Background(), "bob", tc.want, "by device"); err != nil || n != 1 {
+				t.Fatalf("kick bob on %s: %d kicked, %v", tc.want, n, err)
+			}
+			c.ExpectKicked("by device")
+		})
+	}
+}
+
+// TestSessionRare: leaving the last room frees the rare part only when
+// nothing else is in it (the rate bucket, a LOGIN's device ID survive).
+func TestSessionRare(t *testing.T) {
+	var s session
+	s.setRooms(&roomSet{})
+	if s.setRooms(nil); s.rare != nil {
+		t.Fatal("rare kept after the last room with nothing else in it")
+	}
+	b := s.rateBucket()
+	s.setRooms(&roomSet{})
+	s.setRooms(nil)
+	if s.rare == nil || s.rateBucket() != b {
+		t.Fatal("leaving the rooms lost the rate bucket")
+	}
+	s = session{memUsed: true}
+	s.setDeviceID("phone")
+	s.setRooms(&roomSet{})
+	if s.setRooms(nil); s.deviceID() != "phone" {
+		t.Fatalf("leaving the rooms lost the LOGIN's device ID: %q", s.deviceID())
+	}
+}
