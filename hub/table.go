@@ -16,27 +16,26 @@ type stats struct {
 // the shard's owner touches it.
 //
 // A user's sessions are a list linked through Member.next, oldest first:
-// the map holds the first, so that one user costs one map slot of a key
-// and a pointer and no separate slice (BENCHMARKS.md, "Memory per
-// connection").
+// the index holds the first, so that one user costs one pointer-sized
+// slot and no separate slice (BENCHMARKS.md, "Memory per connection").
 type table struct {
-	users    map[string]*Member
+	users    userIndex
 	scratch  []*Member // members' result, reused: see members
 	stats    *stats
 	presence func(user string, present bool) // Config.OnPresence; may be nil
 }
 
 func newTable(st *stats) table {
-	return table{users: make(map[string]*Member), stats: st}
+	return table{users: newUserIndex(), stats: st}
 }
 
 // add appends m to its user's sessions; adding the same pointer twice is a
 // no-op.
 func (t *table) add(m *Member) {
-	first := t.users[m.UserID]
+	first := t.users.get(m.UserID)
 	if first == nil {
 		m.next = nil
-		t.users[m.UserID] = m
+		t.users.insert(m)
 		t.stats.sessions.Add(1)
 		t.stats.users.Add(1)
 		if t.presence != nil {
@@ -58,14 +57,18 @@ func (t *table) add(m *Member) {
 
 // remove drops exactly the pointer m, keeping the order of the others.
 func (t *table) remove(m *Member) {
-	first := t.users[m.UserID]
+	i := t.users.find(m.UserID)
+	if i < 0 {
+		return
+	}
+	first := t.users.slots[i]
 	if first == m {
 		t.stats.sessions.Add(-1)
 		if m.next != nil {
-			t.users[m.UserID], m.next = m.next, nil
+			t.users.slots[i], m.next = m.next, nil
 			return
 		}
-		delete(t.users, m.UserID)
+		t.users.removeAt(i)
 		t.stats.users.Add(-1)
 		if t.presence != nil {
 			t.presence(m.UserID, false)
@@ -84,7 +87,7 @@ func (t *table) remove(m *Member) {
 // deliver sends frame to every session of user except the member except and
 // returns how many accepted it and how many refused it.
 func (t *table) deliver(user string, frame *wsframe.Frame, except *Member) (n, refused int) {
-	for m := t.users[user]; m != nil; m = m.next {
+	for m := t.users.get(user); m != nil; m = m.next {
 		switch {
 		case m == except:
 		case m.Conn.Send(frame):
@@ -100,7 +103,7 @@ func (t *table) deliver(user string, frame *wsframe.Frame, except *Member) (n, r
 // is the table's scratch space: it is valid only until releaseMembers and
 // must not be retained.
 func (t *table) members(user string) []*Member {
-	first := t.users[user]
+	first := t.users.get(user)
 	if first == nil {
 		return nil
 	}
