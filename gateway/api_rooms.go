@@ -80,7 +80,7 @@ func (g *Gateway) roomMember(user, room string, join bool, done func(int)) {
 		left.Store(int32(len(all)))
 		for _, hm := range all {
 			m := memberOf(hm)
-			c := m.conn
+			c := m.conn()
 			c.LoopRef().Execute(func() {
 				if s, ok := c.Context().(*session); ok && s.member == m && g.applyRoomMember(s, room, join) {
 					n.Add(1)
@@ -100,7 +100,7 @@ func (g *Gateway) applyRoomMember(s *session, room string, join bool) bool {
 		return g.leaveRoom(s, room)
 	}
 	if err := g.joinRoom(s, room); err != nil {
-		g.log.Info("admin join refused", "session", s.id, "room", room, "err", err)
+		g.log.Info("admin join refused", "session", s.id(), "room", room, "err", err)
 		return false
 	}
 	return true

@@ -48,7 +48,7 @@ type remoteStats struct {
 func (g *Gateway) sendRouted(s *session, reply protocol.Ref, msg *protocol.Message) {
 	payload, frame := messagePayloadFrame(msg)
 	to, from, self := strings.Clone(msg.ToUID), s.userID(), &s.member.Member
-	conn, msgID := s.conn, msg.MsgID
+	conn, msgID := s.conn(), msg.MsgID
 	if g.cluster.Publish(to, payload) == nil {
 		if to != from {
 			g.hub.Deliver(from, frame, self, nil)
@@ -80,8 +80,8 @@ func (g *Gateway) backendCommand(cmdID int) bool {
 // response to the client's request, with its cmd_id and seq.
 func (g *Gateway) forward(s *session, env *protocol.Envelope) error {
 	req := protocol.AppendBackendRequest(make([]byte, 0, 192+len(env.Body)), &protocol.BackendRequest{
-		Ref: env.Ref, UserID: s.userID(), SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform, Body: env.Body})
-	reply, conn := replyTo(env), s.conn
+		Ref: env.Ref, UserID: s.userID(), SessionID: s.id(), DeviceID: s.deviceID(), Platform: s.platform(), Body: env.Body})
+	reply, conn := replyTo(env), s.conn()
 	err := g.cluster.Request(env.CmdID, req, func(data []byte, err error) {
 		conn.Send(g.backendReplyFrame(reply, data, err))
 	})

@@ -34,7 +34,7 @@ func (g *Gateway) OnMessage(c *engine.Conn, op engine.OpCode, p []byte) {
 func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 	switch env.CmdID {
 	case protocol.CmdHeartbeat:
-		s.conn.Write(heartbeatFrame(env, time.Now().UnixMilli()))
+		s.conn().Write(heartbeatFrame(env, time.Now().UnixMilli()))
 		return nil
 	case protocol.CmdLogin:
 		return g.login(s, env)
@@ -58,7 +58,7 @@ func (g *Gateway) dispatch(s *session, env *protocol.Envelope) error {
 	}
 	if env.CmdID == protocol.CmdLogout {
 		g.logout(s)
-		s.conn.Write(logoutFrame(env))
+		s.conn().Write(logoutFrame(env))
 		return nil
 	}
 	if roomCmd(env.CmdID) {
@@ -83,7 +83,7 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 	if err := protocol.DecodeSend(env.Body, &body); err != nil {
 		return err
 	}
-	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID,
+	msg := protocol.Message{MsgID: g.ids.next("m"), FromUID: s.userID(), FromDevice: s.deviceID(),
 		ToUID: body.ToUID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
 	if g.ib != nil {
 		return g.sendInbox(s, replyTo(env), &msg)
@@ -93,7 +93,7 @@ func (g *Gateway) send(s *session, env *protocol.Envelope) error {
 		return nil
 	}
 	frame := wsframe.New(messageFrame(&msg)) // compressed at most once for all recipients
-	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
+	reply, conn, msgID := replyTo(env), s.conn(), msg.MsgID
 	if body.ToUID != s.userID() {
 		g.hub.Deliver(s.userID(), frame, &s.member.Member, nil)
 	}

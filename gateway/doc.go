@@ -26,7 +26,9 @@
 // family is revoked so that it cannot refresh its way back. Each session's
 // hub entry is a member (session.go: hub.Member plus the family), immutable
 // once added; a new authentication of another user or family adds a new
-// one, which is when the login policy applies.
+// one, which is when the login policy applies. The first authentication's
+// member is stored inside the session (one allocation); later ones are
+// allocated.
 //
 // # One message, socket to socket
 //

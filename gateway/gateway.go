@@ -126,23 +126,22 @@ func New(cfg Config) (*Gateway, error) {
 // OnOpen authenticates with the upgrade's token, if any, and sends the
 // first frame of PROTOCOL.md §2.
 func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
-	s := &session{conn: c, id: g.ids.next("s"), deviceID: req.DeviceID, platform: req.Platform,
-		deviceBound: req.DeviceID != ""}
+	s := newSession(c, g.ids.next("s"), req)
 	c.SetContext(s)
 	g.rooms.loopOf(c) // broadcasts reach every loop with connections
 	g.logOpen(s, req)
 	if req.Token == "" {
-		c.Write(firstFrameAnonymous(s.id))
+		c.Write(firstFrameAnonymous(s.id()))
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
 	}
 	claims, err := g.auth.Verify(req.Token)
-	if err == nil && claims.DeviceID != "" && claims.DeviceID != s.deviceID {
+	if err == nil && claims.DeviceID != "" && claims.DeviceID != s.deviceID() {
 		err = errWrongDevice
 	}
 	if err != nil {
 		g.authFailed(c.Loop(), authReason(err, false))
-		g.log.Debug("token refused", "session", s.id, "source", req.TokenSource.String(), "err", err)
+		g.log.Debug("token refused", "session", s.id(), "source", req.TokenSource.String(), "err", err)
 		c.Write(firstFrameRefused(errors.Is(err, auth.ErrTokenExpired)))
 		c.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 		return
@@ -153,7 +152,7 @@ func (g *Gateway) OnOpen(c *engine.Conn, req *engine.Request) {
 		g.openInbox(s, m, req)
 		return
 	}
-	c.Write(firstFrameAuthenticated(s.id, claims.UserID, s.expiresAt))
+	c.Write(firstFrameAuthenticated(s.id(), claims.UserID, s.expiry()))
 }
 
 var errWrongDevice = errors.New("token bound to another device")
@@ -191,8 +190,8 @@ type grant struct {
 // returns the new member, or nil when the session stays the member it
 // was. Loop only.
 func (g *Gateway) authenticate(s *session, gr grant) *member {
-	s.expiresAt = gr.expiresAt.Unix()
-	s.conn.SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
+	s.setExpiry(gr.expiresAt.Unix())
+	s.conn().SetTimer(gr.expiresAt.Add(g.auth.Leeway()))
 	if s.member != nil && s.member.UserID != gr.userID {
 		g.leaveAllRooms(s) // rooms belong to the session of one user
 	}
@@ -203,15 +202,18 @@ func (g *Gateway) authenticate(s *session, gr grant) *member {
 	if s.member != nil {
 		g.leave(s.member)
 	}
-	m := &member{conn: s.conn, family: gr.family}
-	m.Member = hub.Member{Conn: m, UserID: gr.userID, SessionID: s.id, DeviceID: s.deviceID, Platform: s.platform}
+	m := s.nextMember()
+	m.UserID, m.family = gr.userID, gr.family
+	if m != &s.mem {
+		m.DeviceID = s.deviceID()
+	}
 	if g.ib != nil {
 		m.ib = &ibState{mode: ibStarting}
 	}
 	s.member = m
 	g.hub.Add(&m.Member)
 	g.applyPolicy(m)
-	s.conn.ClearDeadline()
+	s.conn().ClearDeadline()
 	return m
 }
 
@@ -223,8 +225,8 @@ func (g *Gateway) unauthenticate(s *session) {
 	g.leave(s.member)
 	g.leaveAllRooms(s)
 	s.member, s.expiresAt = nil, 0
-	s.conn.SetTimer(time.Time{})
-	s.conn.SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
+	s.conn().SetTimer(time.Time{})
+	s.conn().SetDeadline(g.loginTimeout, closeAuthTimeout, reasonAuthTime)
 }
 
 // leave takes m out of the hub (and the registry).

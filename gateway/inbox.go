@@ -104,10 +104,10 @@ func (g *Gateway) CloseInbox() {
 // the recipient's inbox and (another user) the sender's, and only then
 // delivers and answers; a failed append answers 503 and delivers nothing.
 func (g *Gateway) sendInbox(s *session, reply protocol.Ref, msg *protocol.Message) error {
-	from, self, conn := s.userID(), s.member, s.conn
+	from, self, conn := s.userID(), s.member, s.conn()
 	msg.ToUID, msg.Content = strings.Clone(msg.ToUID), append([]byte(nil), msg.Content...)
 	msg.ClientMsgID = strings.Clone(msg.ClientMsgID)
-	data := encodeStored(msg, s.id)
+	data := encodeStored(msg, s.id())
 	recs := []inbox.Record{{User: msg.ToUID, Data: data}}
 	if msg.ToUID != from {
 		recs = append(recs, inbox.Record{User: from, Data: data})
@@ -204,7 +204,7 @@ func (g *Gateway) ack(s *session, env *protocol.Envelope) error {
 	if err := protocol.DecodeAck(env.Body, &body); err != nil {
 		return err
 	}
-	user, device, conn, reply := s.userID(), s.deviceID, s.conn, replyTo(env)
+	user, device, conn, reply := s.userID(), s.deviceID(), s.conn(), replyTo(env)
 	if !g.ib.submit(user, func() {
 		cur, err := g.ib.store.Ack(user, device, body.Offset)
 		if err != nil {

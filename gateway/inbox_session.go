@@ -70,7 +70,7 @@ func (st *ibState) live(g *Gateway, m *member, e liveEntry, own bool) bool {
 		if own {
 			return false
 		}
-		return m.conn.SendFrame(e.frame)
+		return m.conn().SendFrame(e.frame)
 	}
 	st.seen, st.mode = e.off, ibReading
 	g.inboxStats.gaps.Add(1)
@@ -94,10 +94,10 @@ type syncReq struct {
 func (g *Gateway) readInbox(m *member, after uint64, req *syncReq) {
 	ok := g.ib.submit(m.UserID, func() {
 		res := g.readJob(m, after, req)
-		m.conn.Execute(func() { g.replayed(m, req, res) })
+		m.conn().Execute(func() { g.replayed(m, req, res) })
 	})
 	if !ok { // the worker is overloaded: try again from the loop
-		m.conn.Execute(func() { g.replayed(m, req, readResult{err: protocol.ErrInboxUnavailable}) })
+		m.conn().Execute(func() { g.replayed(m, req, readResult{err: protocol.ErrInboxUnavailable}) })
 	}
 }
 
@@ -136,11 +136,11 @@ func (g *Gateway) readJob(m *member, after uint64, req *syncReq) readResult {
 // replayed finishes a read on m's loop: writes what was read, answers a
 // SYNC, and reads again or goes live. Loop only.
 func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
-	if s, ok := m.conn.Context().(*session); !ok || s.member != m {
+	if s, ok := m.conn().Context().(*session); !ok || s.member != m {
 		// the session logged out or became another user's while the read
 		// was in flight: m's inbox is no longer its to write
 		if req != nil {
-			m.conn.Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
+			m.conn().Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
 		}
 		return
 	}
@@ -151,7 +151,7 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 		g.inboxFailed(res.err)
 		if req != nil {
 			st.sync = false
-			m.conn.Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
+			m.conn().Send(errorReply(req.ref, protocol.ErrInboxUnavailable))
 		}
 		if !st.sync {
 			st.mode = ibLive // the next gap reads again
@@ -175,7 +175,7 @@ func (g *Gateway) replayed(m *member, req *syncReq, res readResult) {
 	}
 	if req != nil {
 		st.sync = false
-		m.conn.Send(syncFrame(req.ref, &protocol.SyncResult{More: p.More, Lost: p.Lost,
+		m.conn().Send(syncFrame(req.ref, &protocol.SyncResult{More: p.More, Lost: p.Lost,
 			InboxPos: protocol.InboxPos{Epoch: g.ib.store.Epoch(), Offset: st.sent}}))
 		if p.More {
 			st.mode = ibPaused
@@ -209,7 +209,7 @@ func (g *Gateway) writeEntries(m *member, ents []inbox.Entry, catchUp bool) {
 			continue
 		}
 		msg.Offset, msg.PrevOffset = e.Offset, e.Prev
-		m.conn.SendFrame(wsframe.New(messageFrame(&msg)))
+		m.conn().SendFrame(wsframe.New(messageFrame(&msg)))
 		m.ib.sent = e.Offset
 		g.inboxStats.replayed.Add(1)
 	}
@@ -226,7 +226,7 @@ func (g *Gateway) startInbox(m *member, req *syncReq, ready func(pos protocol.In
 		if err == nil && req != nil {
 			res = g.readJob(m, 0, req)
 		}
-		m.conn.Execute(func() { g.started(m, req, latest, err, res, ready) })
+		m.conn().Execute(func() { g.started(m, req, latest, err, res, ready) })
 	})
 	if !ok {
 		if ready != nil {
@@ -308,12 +308,12 @@ func (g *Gateway) openInbox(s *session, m *member, req *engine.Request) {
 	if m == nil {
 		return
 	}
-	c, uid, exp := s.conn, m.UserID, s.expiresAt
+	c, uid, exp := s.conn(), m.UserID, s.expiry()
 	g.startInbox(m, resumeReq(req), func(p protocol.InboxPos, ok bool) {
 		if ok {
-			c.Write(firstFrameInbox(s.id, uid, exp, p))
+			c.Write(firstFrameInbox(s.id(), uid, exp, p))
 		} else {
-			c.Write(firstFrameAuthenticated(s.id, uid, exp))
+			c.Write(firstFrameAuthenticated(s.id(), uid, exp))
 		}
 	})
 }
@@ -323,9 +323,9 @@ func (g *Gateway) openInbox(s *session, m *member, req *engine.Request) {
 func (g *Gateway) loginInbox(s *session, m *member, reply protocol.Ref, res auth.LoginResult) {
 	g.startInbox(m, nil, func(p protocol.InboxPos, ok bool) {
 		if ok {
-			s.conn.Write(tokensFrameInbox(reply, s.id, res, p))
+			s.conn().Write(tokensFrameInbox(reply, s.id(), res, p))
 		} else {
-			s.conn.Write(tokensFrame(reply, s.id, res))
+			s.conn().Write(tokensFrame(reply, s.id(), res))
 		}
 	})
 }

@@ -26,22 +26,22 @@ func (g *Gateway) login(s *session, env *protocol.Envelope) error {
 	if s.busy {
 		return errTooMany
 	}
-	if s.deviceID == "" && validDeviceID(env.DeviceID) {
-		s.deviceID = strings.Clone(env.DeviceID)
+	if s.deviceID() == "" && validDeviceID(env.DeviceID) {
+		s.setDeviceID(strings.Clone(env.DeviceID))
 	}
 	req := auth.LoginRequest{Username: strings.Clone(body.Username), Password: strings.Clone(body.Password),
-		ClientAddr: addrOf(s.conn.RemoteAddr())}
+		ClientAddr: addrOf(s.conn().RemoteAddr())}
 	if s.deviceBound {
-		req.DeviceID = s.deviceID
+		req.DeviceID = s.deviceID()
 	}
 	reply := replyTo(env)
 	err := g.auth.Login(req, func(res auth.LoginResult, err error) {
-		s.conn.Execute(func() { g.loggedIn(s, reply, res, err) })
+		s.conn().Execute(func() { g.loggedIn(s, reply, res, err) })
 	})
 	switch {
 	case errors.Is(err, auth.ErrThrottled), errors.Is(err, auth.ErrBusy):
-		g.log.Info("login throttled", "session", s.id, "err", err)
-		g.authFailed(s.conn.Loop(), authLoginBusy)
+		g.log.Info("login throttled", "session", s.id(), "err", err)
+		g.authFailed(s.conn().Loop(), authLoginBusy)
 		return errTooMany
 	case err != nil:
 		return errInternal
@@ -55,23 +55,23 @@ func (g *Gateway) loggedIn(s *session, reply protocol.Ref, res auth.LoginResult,
 	s.busy = false
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
-		g.log.Debug("login failed", "session", s.id)
-		g.authFailed(s.conn.Loop(), authBadCredentials)
-		s.conn.Write(errorReply(reply, errBadCredentials))
+		g.log.Debug("login failed", "session", s.id())
+		g.authFailed(s.conn().Loop(), authBadCredentials)
+		s.conn().Write(errorReply(reply, errBadCredentials))
 		return
 	case err != nil:
-		g.log.Warn("login error", "session", s.id, "err", err)
-		s.conn.Write(errorReply(reply, errInternal))
+		g.log.Warn("login error", "session", s.id(), "err", err)
+		s.conn().Write(errorReply(reply, errInternal))
 		return
 	}
 	m := g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt})
-	g.ops.stats.add(s.conn.Loop(), cLogins, 1)
-	g.log.Debug("logged in", "session", s.id, "user", res.UserID)
+	g.ops.stats.add(s.conn().Loop(), cLogins, 1)
+	g.log.Debug("logged in", "session", s.id(), "user", res.UserID)
 	if g.ib != nil && m != nil {
 		g.loginInbox(s, m, reply, res)
 		return
 	}
-	s.conn.Write(tokensFrame(reply, s.id, res))
+	s.conn().Write(tokensFrame(reply, s.id(), res))
 }
 
 // refresh spends a refresh token on the auth workers for new tokens; the
@@ -85,11 +85,11 @@ func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
 	if s.busy {
 		return errTooMany
 	}
-	req := auth.RefreshRequest{Token: strings.Clone(body.RefreshToken), DeviceID: s.deviceID,
+	req := auth.RefreshRequest{Token: strings.Clone(body.RefreshToken), DeviceID: s.deviceID(),
 		DeviceKnown: true, UserID: s.userID()}
 	reply := replyTo(env)
 	err := g.auth.RefreshAsync(req, func(res auth.LoginResult, err error) {
-		s.conn.Execute(func() { g.refreshed(s, reply, res, err) })
+		s.conn().Execute(func() { g.refreshed(s, reply, res, err) })
 	})
 	if errors.Is(err, auth.ErrBusy) {
 		return errTooMany
@@ -104,17 +104,17 @@ func (g *Gateway) refresh(s *session, env *protocol.Envelope) error {
 func (g *Gateway) refreshed(s *session, reply protocol.Ref, res auth.LoginResult, err error) {
 	s.busy = false
 	if err != nil {
-		g.log.Debug("refresh refused", "session", s.id, "err", err)
-		g.authFailed(s.conn.Loop(), refreshFailure(err))
-		s.conn.Write(errorReply(reply, g.refreshError(err)))
+		g.log.Debug("refresh refused", "session", s.id(), "err", err)
+		g.authFailed(s.conn().Loop(), refreshFailure(err))
+		s.conn().Write(errorReply(reply, g.refreshError(err)))
 		g.afterRefreshError(err) // after the reply: this session may be one it kicks
 		return
 	}
 	if m := g.authenticate(s, grant{userID: res.UserID, family: res.Family, expiresAt: res.ExpiresAt}); g.ib != nil && m != nil {
 		g.startInbox(m, nil, nil)
 	}
-	g.ops.stats.add(s.conn.Loop(), cRefreshes, 1)
-	s.conn.Write(tokensFrame(reply, s.id, res))
+	g.ops.stats.add(s.conn().Loop(), cRefreshes, 1)
+	s.conn().Write(tokensFrame(reply, s.id(), res))
 }
 
 // refreshFailure is the metrics reason of a refused refresh.
@@ -181,12 +181,12 @@ func (g *Gateway) OnTimer(c *engine.Conn) {
 	if !ok || !s.authenticated() {
 		return
 	}
-	deadline := time.Unix(s.expiresAt, 0).Add(g.auth.Leeway())
+	deadline := time.Unix(s.expiry(), 0).Add(g.auth.Leeway())
 	if time.Now().Before(deadline) { // the clock of the sweep runs a little behind
 		c.SetTimer(deadline)
 		return
 	}
-	g.log.Debug("token expired", "session", s.id, "user", s.userID())
+	g.log.Debug("token expired", "session", s.id(), "user", s.userID())
 	g.unauthenticate(s)
 	c.Write(tokenExpired)
 	g.countPush(c, protocol.CmdTokenExpired)

@@ -137,7 +137,7 @@ func sessionExpiry(t *testing.T, st *stack, user string) int64 {
 		t.Fatalf("%s has not exactly one session", user)
 	}
 	exp := make(chan int64, 1)
-	m.conn.Execute(func() { exp <- m.conn.Context().(*session).expiresAt })
+	m.conn().Execute(func() { exp <- m.conn().Context().(*session).expiry() })
 	return testutil.WaitChan(t, exp, "exp")
 }
 

@@ -62,7 +62,7 @@ func authReason(err error, refresh bool) int {
 // logOpen writes the lifecycle line of an upgraded connection. Loop only.
 func (g *Gateway) logOpen(s *session, req *engine.Request) {
 	if g.debug() {
-		g.log.Debug("connection opened", "session", s.id, "remote", s.conn.RemoteAddr().String(),
+		g.log.Debug("connection opened", "session", s.id(), "remote", s.conn().RemoteAddr().String(),
 			"device", req.DeviceID, "platform", req.Platform, "token_source", req.TokenSource.String())
 	}
 }
@@ -87,9 +87,9 @@ func anomalous(code uint16) bool {
 func (g *Gateway) logClose(s *session, code uint16) {
 	switch {
 	case anomalous(code):
-		g.log.Warn("connection closed", "session", s.id, "user", s.userID(), "code", code, "reason", closeReason(code))
+		g.log.Warn("connection closed", "session", s.id(), "user", s.userID(), "code", code, "reason", closeReason(code))
 	case g.debug():
-		g.log.Debug("connection closed", "session", s.id, "user", s.userID(), "code", code)
+		g.log.Debug("connection closed", "session", s.id(), "user", s.userID(), "code", code)
 	}
 }
 

@@ -116,9 +116,9 @@ func (g *Gateway) kick(om *member, reason string, revoke bool) bool {
 	if !om.kicked.CompareAndSwap(false, true) {
 		return false
 	}
-	om.conn.Send(kickedFrame(reason))
-	g.countPush(om.conn, protocol.CmdKicked)
-	om.conn.Close(closeKicked, reason)
+	om.conn().Send(kickedFrame(reason))
+	g.countPush(om.conn(), protocol.CmdKicked)
+	om.conn().Close(closeKicked, reason)
 	if revoke && om.family != "" {
 		if err := g.auth.RevokeAsync(om.family, g.logRevokeError(om.family)); err != nil {
 			g.log.Warn("revocation not persisted", "family", om.family, "err", err)

@@ -86,10 +86,7 @@ func (g *Gateway) admitMessage(c *engine.Conn, s *session, env *protocol.Envelop
 	if r.perNano == 0 {
 		return true
 	}
-	if s.rate == nil {
-		s.rate = new(msgBucket)
-	}
-	switch s.rate.take(r, r.now()) {
+	switch s.rateBucket().take(r, r.now()) {
 	case rateLimited:
 		g.ops.stats.add(c.Loop(), cRateLimited, 1)
 		c.Write(errorFrame(env, errTooMany))

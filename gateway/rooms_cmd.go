@@ -33,7 +33,7 @@ func (g *Gateway) roomCommand(s *session, env *protocol.Envelope) error {
 	} else {
 		g.leaveRoom(s, room)
 	}
-	s.conn.Write(roomReplyFrame(env.Ref, room))
+	s.conn().Write(roomReplyFrame(env.Ref, room))
 	return nil
 }
 
@@ -43,8 +43,8 @@ func (g *Gateway) roomAllowed(s *session, room string) bool {
 	if matchAny(g.rooms.cfg.Open, room) {
 		return true
 	}
-	if s.rooms != nil {
-		for _, c := range s.rooms.claim {
+	if rs := s.rooms(); rs != nil {
+		for _, c := range rs.claim {
 			if c == room {
 				return true
 			}
@@ -55,10 +55,11 @@ func (g *Gateway) roomAllowed(s *session, room string) bool {
 
 // inRoom returns s's membership of room, or nil. Loop only.
 func (s *session) inRoom(room string) (int, *membership) {
-	if s.rooms == nil {
+	rs := s.rooms()
+	if rs == nil {
 		return -1, nil
 	}
-	for i, m := range s.rooms.in {
+	for i, m := range rs.in {
 		if m.room.name == room {
 			return i, m
 		}
@@ -73,17 +74,19 @@ func (g *Gateway) joinRoom(s *session, room string) error {
 	if _, m := s.inRoom(room); m != nil {
 		return nil
 	}
-	if s.rooms == nil {
-		s.rooms = &roomSet{}
-	} else if len(s.rooms.in) >= g.rooms.cfg.MaxPerSession {
+	rs := s.rooms()
+	if rs == nil {
+		rs = &roomSet{}
+		s.setRooms(rs)
+	} else if len(rs.in) >= g.rooms.cfg.MaxPerSession {
 		return protocol.ErrTooManyRooms
 	}
-	lr := g.rooms.loopOf(s.conn)
+	lr := g.rooms.loopOf(s.conn())
 	if lr.rooms[room] == nil {
 		room = strings.Clone(room) // the table keeps it; room may alias a request
 	}
 	m, first := lr.add(s, room)
-	s.rooms.in = append(s.rooms.in, m)
+	rs.in = append(rs.in, m)
 	if first {
 		g.rooms.dir.add(m.room.name, lr.idx, g.rooms.interest(m.room.name, true))
 	}
@@ -96,13 +99,14 @@ func (g *Gateway) leaveRoom(s *session, room string) bool {
 	if m == nil {
 		return false
 	}
-	in := s.rooms.in
+	rs := s.rooms()
+	in := rs.in
 	in[i] = in[len(in)-1]
 	in[len(in)-1] = nil
-	s.rooms.in = in[:len(in)-1]
+	rs.in = in[:len(in)-1]
 	g.dropMembership(s, m)
-	if len(s.rooms.in) == 0 && len(s.rooms.claim) == 0 {
-		s.rooms = nil
+	if len(rs.in) == 0 && len(rs.claim) == 0 {
+		s.setRooms(nil)
 	}
 	return true
 }
@@ -110,17 +114,18 @@ func (g *Gateway) leaveRoom(s *session, room string) bool {
 // leaveAllRooms takes s out of every room and forgets its claim (close,
 // logout, token expiry, another user's login). Loop only.
 func (g *Gateway) leaveAllRooms(s *session) {
-	if s.rooms == nil {
+	rs := s.rooms()
+	if rs == nil {
 		return
 	}
-	for _, m := range s.rooms.in {
+	for _, m := range rs.in {
 		g.dropMembership(s, m)
 	}
-	s.rooms = nil
+	s.setRooms(nil)
 }
 
 func (g *Gateway) dropMembership(s *session, m *membership) {
-	lr := g.rooms.loopOf(s.conn)
+	lr := g.rooms.loopOf(s.conn())
 	name := m.room.name
 	if lr.remove(m) {
 		g.rooms.dir.remove(name, lr.idx, g.rooms.interest(name, false))
@@ -142,13 +147,15 @@ func (g *Gateway) joinClaim(s *session, claim []string) {
 	if len(claim) == 0 {
 		return
 	}
-	if s.rooms == nil {
-		s.rooms = &roomSet{}
+	rs := s.rooms()
+	if rs == nil {
+		rs = &roomSet{}
+		s.setRooms(rs)
 	}
-	s.rooms.claim = claim
+	rs.claim = claim
 	for i, room := range claim {
 		if err := g.joinRoom(s, room); err != nil {
-			g.log.Warn("rooms claim past -max-rooms-per-session", "session", s.id,
+			g.log.Warn("rooms claim past -max-rooms-per-session", "session", s.id(),
 				"claimed", len(claim), "max", g.rooms.cfg.MaxPerSession)
 			return
 		}
@@ -174,10 +181,10 @@ func (g *Gateway) publishCmd(s *session, env *protocol.Envelope) error {
 		return protocol.ErrNotMember
 	}
 	msg := protocol.RoomMessage{Room: m.room.name, MsgID: g.ids.next("m"), FromUID: s.userID(),
-		FromDevice: s.deviceID, Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
+		FromDevice: s.deviceID(), Content: body.Content, ClientMsgID: body.ClientMsgID, TS: time.Now().UnixMilli()}
 	payload, frame := roomPayloadFrame(&msg)
 	routed := g.publishRemote(msg.Room, payload)
-	reply, conn, msgID := replyTo(env), s.conn, msg.MsgID
+	reply, conn, msgID := replyTo(env), s.conn(), msg.MsgID
 	g.rooms.publish(msg.Room, frame, s, func(n int) {
 		conn.Send(sendResultFrameRouted(reply, msgID, n, routed))
 	})

@@ -158,7 +158,7 @@ func (lr *loopRooms) run(j *roomJob) {
 		})
 	} else if rm := lr.rooms[j.room]; rm != nil {
 		for _, m := range rm.members {
-			if m.s != j.from && deliverRoomFrame(m.s.conn, j.frame) {
+			if m.s != j.from && deliverRoomFrame(m.s.conn(), j.frame) {
 				n++
 			}
 		}

@@ -7,8 +7,9 @@
 //
 // The table is split into a fixed number of shards (a power of two, 64 by
 // default); a user belongs to the shard picked by a hash of the user ID. Each
-// shard's map is read and written only by that shard's owner goroutine, so it
-// needs no lock. Producers (event loops, workers) reach a shard through a
+// shard's table (an index of users, each user's sessions linked through
+// their Members) is read and written only by that shard's owner goroutine,
+// so it needs no lock. Producers (event loops, workers) reach a shard through a
 // lock-free multi-producer single-consumer queue: enqueueing is one atomic
 // swap (plus a backlog counter add), wait-free for producers; the owner
 // drains the queue in batches and parks when it is empty.

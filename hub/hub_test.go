@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/imgate/gateway/internal/testutil"
 )
@@ -115,8 +117,12 @@ func TestAddRemove(t *testing.T) {
 		{name: "remove equal twin is a no-op", do: func() { h.Remove(twin) }, sessions: []string{"s1", "s2", "s3"}, users: 1},
 		{name: "remove middle keeps order", do: func() { h.Remove(m2) }, sessions: []string{"s1", "s3"}, users: 1},
 		{name: "remove again is a no-op", do: func() { h.Remove(m2) }, sessions: []string{"s1", "s3"}, users: 1},
-		{name: "remove rest", do: func() { h.Remove(m1); h.Remove(m3) }, sessions: []string{}, users: 0},
+		{name: "remove first keeps the rest", do: func() { h.Remove(m1) }, sessions: []string{"s3"}, users: 1},
+		{name: "remove last", do: func() { h.Remove(m3) }, sessions: []string{}, users: 0},
 		{name: "re-add", do: func() { h.Add(m3) }, sessions: []string{"s3"}, users: 1},
+		{name: "re-added goes last", do: func() { h.Add(m1); h.Add(m2) }, sessions: []string{"s3", "s1", "s2"}, users: 1},
+		{name: "remove last of three", do: func() { h.Remove(m2) }, sessions: []string{"s3", "s1"}, users: 1},
+		{name: "add after removing last", do: func() { h.Add(m2) }, sessions: []string{"s3", "s1", "s2"}, users: 1},
 	}
 	for _, st := range steps {
 		st.do()
@@ -227,4 +233,38 @@ func TestDeliveredDroppedAndDelays(t *testing.T) {
 			t.Fatalf("shard %d backlog %d", i, b)
 		}
 	}
+}
+
+// TestRemovedMemberUnreachable: once removed, a member is not kept alive by
+// the hub (the Sessions scratch space, recycled ops) nor by another removed
+// member that is still alive (the user's list links), so that a closed
+// session's memory can be collected.
+func TestRemovedMemberUnreachable(t *testing.T) {
+	h := newHub(t, 1)
+	keep, held := newMember("u", "keep"), newMember("u", "held")
+	h.Add(keep)
+	h.Add(held)
+	wp := func() weak.Pointer[Member] {
+		m := newMember("u", "gone")
+		h.Add(m)
+		if got := sessionsSync(t, h, "u"); !slices.Equal(got, []string{"keep", "held", "gone"}) {
+			t.Fatalf("sessions %v, want [keep held gone]", got)
+		}
+		deliverSync(t, h, "u", m)
+		h.Remove(held)
+		h.Remove(m)
+		return weak.Make(m)
+	}()
+	barrier(t, h)
+	testutil.Eventually(t, waitLimit, func() error {
+		runtime.GC()
+		if wp.Value() != nil {
+			return errors.New("removed member still reachable")
+		}
+		return nil
+	})
+	if got := sessionsSync(t, h, "u"); !slices.Equal(got, []string{"keep"}) {
+		t.Fatalf("sessions %v, want [keep]", got)
+	}
+	runtime.KeepAlive(held)
 }

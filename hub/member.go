@@ -17,11 +17,13 @@ type Sender interface {
 
 // Member is one session in the table. Its fields must not change after it
 // has been passed to [Hub.Add]: the hub reads them on owner goroutines
-// without synchronisation. A member is identified by its pointer.
+// without synchronisation. A member is identified by its pointer and may
+// be in one hub's table at a time.
 type Member struct {
 	Conn      Sender
 	UserID    string
 	SessionID string
 	DeviceID  string
 	Platform  string
+	next      *Member // the user's next (newer) session in the table; owner only
 }

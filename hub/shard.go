@@ -133,6 +133,7 @@ func (s *shard) exec(o *op) bool {
 		}
 	case opSessions:
 		o.fn(s.table.members(o.user))
+		s.table.releaseMembers()
 	case opStop:
 		return false
 	}
