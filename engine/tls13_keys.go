@@ -24,32 +24,46 @@ const (
 // own global key log mutex).
 type tlsKeyLog struct {
 	mu    sync.Mutex
-	conns map[[32]byte]*tls13Capture // nil value: two handshakes share a random
-	next  io.Writer                  // the user's KeyLogWriter
+	conns map[[32]byte]keyLogEntry
+	next  io.Writer // the user's KeyLogWriter
+}
+
+// keyLogEntry is the handshakes in flight with one client random: n of
+// them, and cp when n is 1.
+type keyLogEntry struct {
+	cp *tls13Capture
+	n  int
 }
 
 func newTLSKeyLog(next io.Writer) *tlsKeyLog {
-	return &tlsKeyLog{conns: make(map[[32]byte]*tls13Capture), next: next}
+	return &tlsKeyLog{conns: make(map[[32]byte]keyLogEntry), next: next}
 }
 
-// register makes cp the receiver of the lines for its client random. Two
-// handshakes with the same random (a replayed ClientHello) get neither:
-// both keep crypto/tls. Handshake goroutine.
+// register makes cp the receiver of the lines for its client random.
+// Handshakes that share a random (a replayed ClientHello) get nothing
+// while more than one of them is in flight: they keep crypto/tls.
+// Handshake goroutine.
 func (k *tlsKeyLog) register(cp *tls13Capture) {
 	k.mu.Lock()
-	if _, dup := k.conns[cp.random]; dup {
-		k.conns[cp.random] = nil
+	e := k.conns[cp.random]
+	if e.n++; e.n == 1 {
+		e.cp = cp
 	} else {
-		k.conns[cp.random] = cp
+		e.cp = nil
 	}
+	k.conns[cp.random] = e
 	k.mu.Unlock()
 }
 
 // unregister forgets cp's random. Handshake goroutine.
 func (k *tlsKeyLog) unregister(cp *tls13Capture) {
 	k.mu.Lock()
-	if got, ok := k.conns[cp.random]; ok && (got == cp || got == nil) {
+	e := k.conns[cp.random]
+	if e.n--; e.n <= 0 {
 		delete(k.conns, cp.random)
+	} else {
+		e.cp = nil // still shared with one that saw the others: poisoned for good
+		k.conns[cp.random] = e
 	}
 	k.mu.Unlock()
 }
@@ -89,7 +103,7 @@ func (k *tlsKeyLog) deliver(line []byte) {
 		return
 	}
 	k.mu.Lock()
-	cp := k.conns[random]
+	cp := k.conns[random].cp
 	k.mu.Unlock()
 	if cp != nil {
 		cp.setSecret(server, sec)

@@ -1,0 +1,345 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imgate/gateway/internal/testutil"
+)
+
+// echoThrough upgrades c and echoes frames that fit a record, span several
+// records, and span several write batches, then closes normally.
+func echoThrough(t *testing.T, c *wsClient) {
+	t.Helper()
+	c.send(c.request("/?device_id=tls13"))
+	c.expectUpgrade()
+	for _, n := range []int{0, 1, 125, 16 << 10, 20000, 60000} {
+		p := asciiPayload(n)
+		c.send(msg(OpBinary, p))
+		c.expectMessage(OpBinary, p)
+	}
+	// Frames queued together: write batches of several records.
+	var burst []byte
+	for i := range 6 {
+		burst = append(burst, msg(OpText, asciiPayload(30000+i))...)
+	}
+	c.send(burst)
+	for i := range 6 {
+		c.expectMessage(OpText, asciiPayload(30000+i))
+	}
+}
+
+// TestTLS13OwnRecords runs TLS 1.3 connections on the engine's record
+// layer in every way the server's first flight can end: a session ticket
+// under the application key (one record to count), no ticket, a resumed
+// session, and a ticket sent only after the client's Finished (client
+// certificates requested). A wrong write sequence number makes the client
+// fail to decrypt the first echo.
+func TestTLS13OwnRecords(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		server func(*tls.Config)
+		dials  int
+		resume bool
+	}{
+		{name: "ticket in the first flight", dials: 1},
+		{name: "tickets disabled", dials: 1, server: func(c *tls.Config) { c.SessionTicketsDisabled = true }},
+		{name: "resumed", dials: 3, resume: true},
+		{name: "ticket after the client's Finished", dials: 2, resume: true,
+			server: func(c *tls.Config) { c.ClientAuth = tls.RequestClientCert }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tlsTestOptions(t)
+			if tc.server != nil {
+				tc.server(o.TLS.Config)
+			}
+			rec := newRecorder(true)
+			srv := startTLSServer(t, rec, o, "")
+			cfg := clientTLS(t)
+			cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			for i := range tc.dials {
+				c := dialTLS(t, srv.TLSAddr(), cfg, nil)
+				if v := c.tlsState().Version; v != tls.VersionTLS13 {
+					t.Fatalf("version %x", v)
+				}
+				echoThrough(t, c)
+				if want := tc.resume && i > 0; c.tlsState().DidResume != want {
+					t.Fatalf("dial %d: DidResume %v, want %v", i, !want, want)
+				}
+				c.send(closeMsg(CloseNormal, ""))
+				c.expectClose(CloseNormal)
+				c.expectEOF()
+			}
+			if n := srv.Stats().TLSOwnRecords.Load(); n != int64(tc.dials) {
+				t.Fatalf("TLSOwnRecords %d, want %d", n, tc.dials)
+			}
+			if tc.resume {
+				if n := srv.Stats().TLSResumed.Load(); n != int64(tc.dials-1) {
+					t.Fatalf("TLSResumed %d, want %d", n, tc.dials-1)
+				}
+			}
+			testutil.Eventually(t, testWait, statsZero(srv.Server))
+		})
+	}
+}
+
+// TestTLS12KeepsCryptoTLS: a TLS 1.2 client takes the fallback, crypto/tls
+// on the loop, and works as before.
+func TestTLS12KeepsCryptoTLS(t *testing.T) {
+	srv := startTLSServer(t, newRecorder(true), tlsTestOptions(t), "")
+	cfg := clientTLS(t)
+	cfg.MaxVersion = tls.VersionTLS12
+	c := dialTLS(t, srv.TLSAddr(), cfg, nil)
+	echoThrough(t, c)
+	c.send(closeMsg(CloseNormal, ""))
+	c.expectClose(CloseNormal)
+	c.expectEOF()
+	if n := srv.Stats().TLSOwnRecords.Load(); n != 0 {
+		t.Fatalf("TLSOwnRecords %d, want 0 for TLS 1.2", n)
+	}
+}
+
+// holdFinished holds the client's second flight (its Finished) back and
+// sends it with the next write, so that the Finished and the first
+// application record reach the server in one segment.
+type holdFinished struct {
+	net.Conn
+	writes int
+	held   []byte
+}
+
+func (h *holdFinished) Write(p []byte) (int, error) {
+	h.writes++
+	switch h.writes {
+	case 1: // ClientHello
+		return h.Conn.Write(p)
+	case 2: // CCS and Finished
+		h.held = append([]byte(nil), p...)
+		return len(p), nil
+	default:
+		if h.held != nil {
+			p, h.held = append(h.held, p...), nil
+			_, err := h.Conn.Write(p)
+			return len(p) - len(h.held), err
+		}
+		return h.Conn.Write(p)
+	}
+}
+
+// TestTLS13FinishedAndDataTogether: crypto/tls reads nothing past the
+// client's Finished, so the record that follows it in the same segment is
+// the record layer's first, at sequence number 0.
+func TestTLS13FinishedAndDataTogether(t *testing.T) {
+	srv := startTLSServer(t, newRecorder(true), tlsTestOptions(t), "")
+	var w *holdFinished
+	c := dialTLS(t, srv.TLSAddr(), clientTLS(t), func(nc net.Conn) net.Conn {
+		w = &holdFinished{Conn: nc}
+		return w
+	})
+	echoThrough(t, c)
+	if w.writes < 3 {
+		t.Fatalf("%d writes", w.writes)
+	}
+	if n := srv.Stats().TLSOwnRecords.Load(); n != 1 {
+		t.Fatalf("TLSOwnRecords %d, want 1", n)
+	}
+}
+
+// tamper flips a bit in the ciphertext of the next record written once
+// armed.
+type tamper struct {
+	net.Conn
+	mu    sync.Mutex
+	armed bool
+}
+
+func (w *tamper) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	if w.armed && len(p) > recordHeaderLen+1 {
+		p = append([]byte(nil), p...)
+		p[recordHeaderLen+1] ^= 0x40
+		w.armed = false
+	}
+	w.mu.Unlock()
+	return w.Conn.Write(p)
+}
+
+// TestTLS13TamperedRecord: a record that does not authenticate gets a
+// bad_record_mac alert, and the connection closes.
+func TestTLS13TamperedRecord(t *testing.T) {
+	rec := newRecorder(true)
+	srv := startTLSServer(t, rec, tlsTestOptions(t), "")
+	var w *tamper
+	c := dialTLS(t, srv.TLSAddr(), clientTLS(t), func(nc net.Conn) net.Conn {
+		w = &tamper{Conn: nc}
+		return w
+	})
+	c.send(c.request("/"))
+	c.expectUpgrade()
+	sc, _ := rec.nextOpen(t)
+	w.mu.Lock()
+	w.armed = true
+	w.mu.Unlock()
+	c.trySend(msg(OpText, []byte("tampered")))
+	_, err := c.readFrame()
+	if err == nil || !strings.Contains(err.Error(), "bad record MAC") {
+		t.Fatalf("read after a tampered record: %v, want the server's bad_record_mac alert", err)
+	}
+	rec.waitClose(t, sc)
+	if n := srv.Stats().TLSOwnRecords.Load(); n != 1 {
+		t.Fatalf("TLSOwnRecords %d, want 1", n)
+	}
+}
+
+// TestTLS13ClientCloseNotify: the client's close_notify closes the
+// connection at once.
+func TestTLS13ClientCloseNotify(t *testing.T) {
+	rec := newRecorder(true)
+	srv := startTLSServer(t, rec, tlsTestOptions(t), "")
+	c := dialTLS(t, srv.TLSAddr(), clientTLS(t), nil)
+	c.send(c.request("/"))
+	c.expectUpgrade()
+	sc, _ := rec.nextOpen(t)
+	c.send(msg(OpText, []byte("one")))
+	c.expectMessage(OpText, []byte("one"))
+	if err := c.nc.(*tls.Conn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitClose(t, sc)
+	c.expectEOF()
+	testutil.Eventually(t, testWait, statsZero(srv.Server))
+}
+
+// keyLogLines is a user's KeyLogWriter.
+type keyLogLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (k *keyLogLines) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.lines = append(k.lines, string(p))
+	return len(p), nil
+}
+
+func (k *keyLogLines) count(label string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, l := range k.lines {
+		if strings.HasPrefix(l, label+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestTLS13UserKeyLogAndConfigForClient: a user's KeyLogWriter still gets
+// every line, and a user's GetConfigForClient still picks the config (its
+// connections keep crypto/tls: the engine does not see their keys).
+func TestTLS13UserKeyLogAndConfigForClient(t *testing.T) {
+	t.Run("KeyLogWriter", func(t *testing.T) {
+		o := tlsTestOptions(t)
+		kl := &keyLogLines{}
+		o.TLS.Config.KeyLogWriter = kl
+		srv := startTLSServer(t, newRecorder(true), o, "")
+		echoThrough(t, dialTLS(t, srv.TLSAddr(), clientTLS(t), nil))
+		if n := kl.count(labelServerTraffic); n != 1 {
+			t.Fatalf("%d %s lines, want 1", n, labelServerTraffic)
+		}
+		if n := srv.Stats().TLSOwnRecords.Load(); n != 1 {
+			t.Fatalf("TLSOwnRecords %d, want 1", n)
+		}
+	})
+	t.Run("GetConfigForClient", func(t *testing.T) {
+		o := tlsTestOptions(t)
+		inner := o.TLS.Config.Clone()
+		var asked sync.WaitGroup
+		asked.Add(1)
+		o.TLS.Config.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			asked.Done()
+			return inner, nil
+		}
+		srv := startTLSServer(t, newRecorder(true), o, "")
+		echoThrough(t, dialTLS(t, srv.TLSAddr(), clientTLS(t), nil))
+		asked.Wait()
+		if n := srv.Stats().TLSOwnRecords.Load(); n != 0 {
+			t.Fatalf("TLSOwnRecords %d, want 0", n)
+		}
+	})
+}
+
+// sevens is a Rand that always reads 7s: every ClientHello gets the same
+// random.
+type sevens struct{}
+
+func (sevens) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 7
+	}
+	return len(p), nil
+}
+
+// TestTLS13SharedRandom: handshakes with the same client random (a
+// replayed random) must not get each other's keys: the key log routes
+// nothing for a random two handshakes share, and each connection keeps
+// working, on crypto/tls or on its own keys.
+func TestTLS13SharedRandom(t *testing.T) {
+	srv := startTLSServer(t, newRecorder(true), tlsTestOptions(t), "")
+	cfg := clientTLS(t)
+	cfg.Rand = sevens{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- echoOnce(srv.TLSAddr(), cfg.Clone())
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// echoOnce dials, upgrades, and echoes one message. Any goroutine.
+func echoOnce(addr net.Addr, cfg *tls.Config) error {
+	tc, err := tryDialTLS(addr, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tc.Close() }()
+	_ = tc.SetDeadline(time.Now().Add(testWait))
+	p := []byte("same random")
+	if _, err := tc.Write(cat(upgradeHead("/", "dGhlIHNhbXBsZSBub25jZQ=="), msg(OpText, p))); err != nil {
+		return err
+	}
+	br := newReader(tc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	f, err := readServerFrame(br)
+	if err != nil {
+		return err
+	}
+	if f.op != OpText || !bytes.Equal(f.payload, p) {
+		return fmt.Errorf("echo op %d %q", f.op, f.payload)
+	}
+	return nil
+}
