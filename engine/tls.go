@@ -44,20 +44,31 @@ const (
 //     and carries on at the next Read), and Write appends to the loop's
 //     scratch buffer, which the caller sends with one write.
 //
-// A TLS 1.3 connection whose keys the engine captured drops its tls.Conn
-// once the handshake is over and protects its records itself (rl, see
-// tls13_conn.go); the adapter is then unused.
+// A TLS 1.3 connection whose keys the engine captured drops its crypto/tls
+// side (tlsCrypto) once the handshake is over and what arrived during it
+// is read, and protects its records itself (rl, see tls13_conn.go). What
+// stays for the life of such a connection is tlsConn (64 B), tls13Records
+// (176 B) and the two AEADs. Loop-owned.
 type tlsConn struct {
-	c      *Conn
-	tc     *tls.Conn     // nil once rl serves the connection
-	rl     *tls13Records // the engine's TLS 1.3 record layer, or nil
-	state  tlsState      // loop-owned
-	onLoop bool          // the handshake is over: the adapter serves the loop
-	opened bool          // the handshake succeeded (loop-owned)
+	*tlsCrypto // from the ClientHello on; nil before, and once rl serves alone
+
+	c       *Conn
+	rl      *tls13Records // the engine's TLS 1.3 record layer, or nil
+	plain   []byte        // decrypted bytes of an incomplete frame or request head
+	state   tlsState
+	opened  bool  // the handshake succeeded
+	useless uint8 // rl: records in a row that carried no application data
+}
+
+// tlsCrypto is a TLS connection's crypto/tls side: the handshake, then the
+// data path of TLS 1.2 and of anything the engine's record layer does not
+// take. Loop-owned, except what tlsShared says.
+type tlsCrypto struct {
+	tc     *tls.Conn // nil once rl serves the connection
 	hs     *tlsShared
 	cut    recordCut // the adapter's position in the record stream
 	early  []byte    // ciphertext that arrived during the handshake, unread
-	plain  []byte    // decrypted bytes of an incomplete frame or request head
+	onLoop bool      // the handshake is over: the adapter serves the loop
 }
 
 func newTLSConn(c *Conn) *tlsConn { return &tlsConn{c: c} }
@@ -109,7 +120,8 @@ func (t *tlsConn) readHello() {
 	hs.cond.L = &hs.mu
 	hs.keys = newCapture(hs.in)
 	_, _ = gc.Discard(len(buf))
-	t.hs, t.state = hs, tlsHandshaking
+	t.tlsCrypto = &tlsCrypto{hs: hs}
+	t.state = tlsHandshaking
 	t.tc = tls.Server(t, t.c.srv.tls.cfg)
 	t.c.srv.stats.TLSHandshaking.Add(1)
 	go t.handshake(hs, t.c.srv.tls.sem)
@@ -180,7 +192,17 @@ func (t *tlsConn) takeRecords(hs *tlsShared, st tls.ConnectionState) {
 	hs.keys = nil
 	if t.rl != nil {
 		t.tc = nil
+		t.dropCrypto()
 		t.c.srv.stats.TLSOwnRecords.Add(1)
+	}
+}
+
+// dropCrypto lets the crypto/tls side go once the record layer serves the
+// connection and nothing that arrived during the handshake is left.
+// Loop only.
+func (t *tlsConn) dropCrypto() {
+	if t.rl != nil && t.tlsCrypto != nil && t.early == nil {
+		t.tlsCrypto = nil
 	}
 }
 
@@ -298,6 +320,9 @@ func (t *tlsConn) closeNotify() {
 // onClose releases the connection's TLS state and stops its handshake
 // goroutine, if one still runs. Loop only (OnClose).
 func (t *tlsConn) onClose() {
+	if t.tlsCrypto == nil {
+		t.tlsCrypto = &tlsCrypto{onLoop: true} // for the lines below
+	}
 	if hs := t.hs; hs != nil && !t.onLoop {
 		hs.mu.Lock()
 		hs.closed, hs.in = true, nil

@@ -5,9 +5,7 @@ import "slices"
 // tls13Records is a TLS 1.3 connection's record protection once crypto/tls
 // has finished the handshake and been dropped (tlsConn.rl). Loop only.
 type tls13Records struct {
-	suite   *tls13Suite
 	in, out tls13Half
-	useless uint8 // records in a row that carried no application data
 }
 
 // wipe zeroes the traffic secrets and drops the keys. Loop only.
@@ -118,10 +116,10 @@ func (t *tlsConn) openRecord(buf, rec []byte) ([]byte, recResult) {
 	content, typ := innerType(buf[start:])
 	buf = buf[:start] // content stays readable until buf is appended to
 	if typ == recordTypeAppData && len(content) > 0 {
-		r.useless = 0
+		t.useless = 0
 		return buf[:start+len(content)], recOK
 	}
-	if r.useless++; r.useless > maxUseless13 {
+	if t.useless++; t.useless > maxUseless13 {
 		return buf, alertUnexpectedMessage
 	}
 	switch typ {
@@ -155,13 +153,13 @@ func (t *tlsConn) keyUpdate(m []byte) recResult {
 	case 0: // update_not_requested
 	case 1: // update_requested: answer under the old key, then switch
 		sc.out = r.out.seal(slices.Grow(sc.out, recordOverhead13+len(m)), recordTypeHandshake, keyUpdateNotRequested[:], &sc.nonce)
-		if r.out.update(r.suite) != nil {
+		if r.out.update() != nil {
 			return alertInternalError
 		}
 	default:
 		return alertIllegalParameter
 	}
-	if r.in.update(r.suite) != nil {
+	if r.in.update() != nil {
 		return alertInternalError
 	}
 	return recOK
@@ -189,7 +187,7 @@ func (t *tlsConn) alert(desc byte) {
 func (t *tlsConn) ciphertext() []byte {
 	gc := t.c.gc
 	b, _ := gc.Peek(-1)
-	if t.early == nil {
+	if t.tlsCrypto == nil || t.early == nil {
 		return b
 	}
 	if len(b) > 0 {
@@ -205,12 +203,13 @@ func (t *tlsConn) usedCiphertext(n int) {
 	if n == 0 {
 		return // gnet's Discard(0) would drop everything
 	}
-	if t.early == nil {
+	if t.tlsCrypto == nil || t.early == nil {
 		_, _ = t.c.gc.Discard(n)
 		return
 	}
 	if t.early = t.early[n:]; len(t.early) == 0 {
 		t.early = nil
+		t.dropCrypto()
 	}
 }
 

@@ -243,7 +243,7 @@ func (cp *tls13Capture) records(id uint16) *tls13Records {
 	if cp.broken || s == nil || cp.suite != s || cp.secLen[0] != s.secretLen() || !cp.keysReady() {
 		return nil
 	}
-	r := &tls13Records{suite: s, out: cp.out}
+	r := &tls13Records{out: cp.out}
 	if err := r.in.setSecret(s, cp.client[:cp.secLen[0]]); err != nil {
 		return nil
 	}

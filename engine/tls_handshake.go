@@ -120,10 +120,10 @@ func (t *tlsConn) schedule() {
 // Run is the loop's side of the handshake: it writes the records queued
 // and, once the goroutine is done, switches the connection to the loop.
 func (t *tlsConn) Run(context.Context) error {
-	hs := t.hs
-	if hs == nil || t.onLoop {
+	if t.tlsCrypto == nil || t.hs == nil || t.onLoop {
 		return nil
 	}
+	hs := t.hs
 	hs.mu.Lock()
 	out, finished, err := hs.out, hs.finished, hs.err
 	hs.out, hs.scheduled = nil, false
