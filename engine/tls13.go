@@ -81,6 +81,11 @@ func newAESGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
+// name is the suite's IANA name.
+func (s *tls13Suite) name() string {
+	return [...]string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}[s.idx]
+}
+
 // secretLen is the length of the suite's traffic secrets (its hash's).
 func (s *tls13Suite) secretLen() int {
 	if s.id == 0x1302 {

@@ -343,3 +343,37 @@ func echoOnce(addr net.Addr, cfg *tls.Config) error {
 	}
 	return nil
 }
+
+// TestTLS13BadRecords: records the record layer refuses, each answered
+// with the alert crypto/tls would send (RFC 8446 §5, §6.2) before the
+// connection closes.
+func TestTLS13BadRecords(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		record []byte
+		alert  string
+	}{
+		{name: "change_cipher_spec after the Finished", record: []byte{recordTypeCCS, 3, 3, 0, 1, 1}, alert: "unexpected message"},
+		{name: "plaintext handshake", record: []byte{recordTypeHandshake, 3, 3, 0, 5, typeKeyUpdate, 0, 0, 1, 0}, alert: "unexpected message"},
+		{name: "record too long", record: []byte{recordTypeAppData, 3, 3, (maxCiphertext13 + 1) >> 8, (maxCiphertext13 + 1) & 0xFF}, alert: "record overflow"},
+		{name: "legacy version", record: []byte{recordTypeAppData, 3, 1, 0, 17}, alert: "protocol version not supported"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder(true)
+			srv := startTLSServer(t, rec, tlsTestOptions(t), "")
+			var raw net.Conn
+			c := dialTLS(t, srv.TLSAddr(), clientTLS(t), func(nc net.Conn) net.Conn { raw = nc; return nc })
+			c.send(c.request("/"))
+			c.expectUpgrade()
+			sc, _ := rec.nextOpen(t)
+			if _, err := raw.Write(tc.record); err != nil {
+				t.Fatal(err)
+			}
+			_, err := c.readFrame()
+			if err == nil || !strings.Contains(err.Error(), tc.alert) {
+				t.Fatalf("read after the record: %v, want the server's %q alert", err, tc.alert)
+			}
+			rec.waitClose(t, sc)
+		})
+	}
+}
