@@ -288,41 +288,83 @@ func (sevens) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestTLS13SharedRandom: handshakes with the same client random (a
-// replayed random) must not get each other's keys: the key log routes
-// nothing for a random two handshakes share, and each connection keeps
-// working, on crypto/tls or on its own keys.
+// gate is a client connection whose second write (the second ClientHello
+// after a HelloRetryRequest, or the Finished) waits until release is
+// closed; reached is closed when it starts waiting.
+type gate struct {
+	net.Conn
+	writes           int
+	reached, release chan struct{}
+}
+
+func newGate(nc net.Conn) *gate {
+	return &gate{Conn: nc, reached: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	if g.writes++; g.writes == 2 {
+		close(g.reached)
+		<-g.release
+	}
+	return g.Conn.Write(p)
+}
+
+// TestTLS13SharedRandom: two handshakes in flight with the same client
+// random (a replayed random) must not get each other's keys. A's hello
+// gets a HelloRetryRequest (the server wants P-256, for which Go's client
+// sends no key share) and A waits; B's handshake runs to its Finished and
+// waits; then A's second hello makes the server log A's secrets, with B
+// still registered under the same random. Routed to B, they would replace
+// B's and break B's records. Both must keep crypto/tls and work.
 func TestTLS13SharedRandom(t *testing.T) {
-	srv := startTLSServer(t, newRecorder(true), tlsTestOptions(t), "")
+	o := tlsTestOptions(t)
+	o.TLS.Config.CurvePreferences = []tls.CurveID{tls.CurveP256}
+	srv := startTLSServer(t, newRecorder(true), o, "")
 	cfg := clientTLS(t)
 	cfg.Rand = sevens{}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range cap(errs) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- echoOnce(srv.TLSAddr(), cfg.Clone())
-		}()
+	ga, gb := make(chan *gate, 1), make(chan *gate, 1)
+	conns := make(chan error, 2)
+	var a, b *tls.Conn
+	go func() {
+		var err error
+		a, err = tryDialTLS(srv.TLSAddr(), cfg.Clone(), func(nc net.Conn) net.Conn { g := newGate(nc); ga <- g; return g })
+		conns <- err
+	}()
+	gA := testutil.WaitChan(t, ga, "A's connection")
+	testutil.WaitChan(t, gA.reached, "A's second ClientHello")
+	go func() {
+		var err error
+		b, err = tryDialTLS(srv.TLSAddr(), cfg.Clone(), func(nc net.Conn) net.Conn { g := newGate(nc); gb <- g; return g })
+		conns <- err
+	}()
+	gB := testutil.WaitChan(t, gb, "B's connection")
+	testutil.WaitChan(t, gB.reached, "B's Finished") // the server has logged B's secrets
+	close(gA.release)
+	if err := testutil.WaitChan(t, conns, "A's handshake"); err != nil {
+		t.Fatalf("A: %v", err)
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	close(gB.release)
+	if err := testutil.WaitChan(t, conns, "B's handshake"); err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	defer func() { _ = a.Close(); _ = b.Close() }()
+	if id := a.ConnectionState().CurveID; id != tls.CurveP256 {
+		t.Fatalf("A's key exchange %v, want P-256 after a HelloRetryRequest", id)
+	}
+	for name, tc := range map[string]*tls.Conn{"A": a, "B": b} {
+		if err := echoOn(tc); err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
+	}
+	if n := srv.Stats().TLSOwnRecords.Load(); n != 0 {
+		t.Fatalf("TLSOwnRecords %d, want 0: a shared random must keep crypto/tls", n)
 	}
 }
 
-// echoOnce dials, upgrades, and echoes one message. Any goroutine.
-func echoOnce(addr net.Addr, cfg *tls.Config) error {
-	tc, err := tryDialTLS(addr, cfg, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tc.Close() }()
+// echoOn upgrades tc and echoes one message. Any goroutine.
+func echoOn(tc *tls.Conn) error {
 	_ = tc.SetDeadline(time.Now().Add(testWait))
-	p := []byte("same random")
+	p := []byte("echo")
 	if _, err := tc.Write(cat(upgradeHead("/", "dGhlIHNhbXBsZSBub25jZQ=="), msg(OpText, p))); err != nil {
 		return err
 	}
