@@ -320,20 +320,20 @@ func (t *tlsConn) closeNotify() {
 // onClose releases the connection's TLS state and stops its handshake
 // goroutine, if one still runs. Loop only (OnClose).
 func (t *tlsConn) onClose() {
-	if t.tlsCrypto == nil {
-		t.tlsCrypto = &tlsCrypto{onLoop: true} // for the lines below
-	}
-	if hs := t.hs; hs != nil && !t.onLoop {
-		hs.mu.Lock()
-		hs.closed, hs.in = true, nil
-		hs.cond.Broadcast()
-		hs.mu.Unlock()
+	if x := t.tlsCrypto; x != nil {
+		if hs := x.hs; hs != nil && !x.onLoop {
+			hs.mu.Lock()
+			hs.closed, hs.in = true, nil
+			hs.cond.Broadcast()
+			hs.mu.Unlock()
+		}
+		x.early = nil
 	}
 	if !t.opened { // garbage, a bad hello, a failed or timed-out handshake
 		t.c.srv.stats.TLSFailed.Add(1)
 	}
 	t.state = tlsDone
-	t.early, t.plain = nil, nil
+	t.plain = nil
 	if t.rl != nil {
 		t.rl.wipe()
 	}

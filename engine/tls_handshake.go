@@ -41,6 +41,9 @@ func (t *tlsConn) handshake(hs *tlsShared, sem chan struct{}) {
 	err := t.tc.Handshake()
 	if hs.keys != nil {
 		kl.unregister(hs.keys)
+		if err != nil {
+			hs.keys.wipe() // still the goroutine's: finished is not published yet
+		}
 	}
 	if hs.slot {
 		<-sem
