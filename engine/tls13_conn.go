@@ -63,42 +63,45 @@ func (t *tlsConn) readRecords13() {
 // stopped there. On a bad record it has queued the alert and ended the
 // connection's TLS. Loop only.
 func (t *tlsConn) decryptBatch(buf []byte) (_ []byte, res recResult, full bool) {
-	in := t.ciphertext()
-	off := 0
-	for res = recOK; res == recOK; {
-		if len(buf) >= tlsReadBatch {
-			full = true
-			break
-		}
-		if len(in)-off < recordHeaderLen {
-			break
-		}
-		h := in[off : off+recordHeaderLen]
-		n := int(h[3])<<8 | int(h[4])
-		if h[1] != 3 || h[2] != 3 {
-			res = alertProtocolVersion
-			break
-		}
-		if n > maxCiphertext13 {
-			res = alertRecordOverflow
-			break
-		}
-		if len(in)-off < recordHeaderLen+n {
-			break // incomplete
-		}
-		rec := in[off : off+recordHeaderLen+n]
-		off += len(rec)
-		if h[0] != recordTypeAppData { // change_cipher_spec after the Finished, or plaintext
-			res = alertUnexpectedMessage
-			break
-		}
-		buf, res = t.openRecord(buf, rec)
-	}
-	t.usedCiphertext(off)
+	buf, used, res, full := t.openRecords(buf, t.ciphertext())
+	t.usedCiphertext(used)
 	if res >= 0 {
 		t.alert(byte(res))
 	}
 	return buf, res, full
+}
+
+// openRecords opens the complete records at the start of in, appending
+// their application data to buf until it holds tlsReadBatch bytes (full),
+// and returns how many bytes of in it used. It stops at an incomplete
+// record, or at a bad one (res 0 and above: the alert to send). Loop only.
+func (t *tlsConn) openRecords(buf, in []byte) (_ []byte, used int, res recResult, full bool) {
+	for res = recOK; res == recOK; {
+		if len(buf) >= tlsReadBatch {
+			return buf, used, res, true
+		}
+		if len(in)-used < recordHeaderLen {
+			break
+		}
+		h := in[used : used+recordHeaderLen]
+		n := int(h[3])<<8 | int(h[4])
+		if h[1] != 3 || h[2] != 3 {
+			return buf, used, alertProtocolVersion, false
+		}
+		if n > maxCiphertext13 {
+			return buf, used, alertRecordOverflow, false
+		}
+		if len(in)-used < recordHeaderLen+n {
+			break // incomplete
+		}
+		rec := in[used : used+recordHeaderLen+n]
+		used += len(rec)
+		if h[0] != recordTypeAppData { // change_cipher_spec after the Finished, or plaintext
+			return buf, used, alertUnexpectedMessage, false
+		}
+		buf, res = t.openRecord(buf, rec)
+	}
+	return buf, used, res, false
 }
 
 // openRecord decrypts one record and appends its application data, if it
