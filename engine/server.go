@@ -50,6 +50,7 @@ type Stats struct {
 	TLSHandshaking atomic.Int64 // TLS handshakes in their goroutines now
 	TLSHandshakes  atomic.Int64 // completed TLS handshakes since start
 	TLSResumed     atomic.Int64 // of those, resumed sessions
+	TLSOwnRecords  atomic.Int64 // of those, TLS 1.3 ones whose records the engine protects itself
 	TLSFailed      atomic.Int64 // TLS connections closed before their handshake completed
 }
 

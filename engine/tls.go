@@ -43,16 +43,32 @@ const (
 //     errWouldBlock when that is used up (crypto/tls keeps a partial record
 //     and carries on at the next Read), and Write appends to the loop's
 //     scratch buffer, which the caller sends with one write.
+//
+// A TLS 1.3 connection whose keys the engine captured drops its crypto/tls
+// side (tlsCrypto) once the handshake is over and what arrived during it
+// is read, and protects its records itself (rl, see tls13_conn.go). What
+// stays for the life of such a connection is tlsConn (64 B), tls13Records
+// (176 B) and the two AEADs. Loop-owned.
 type tlsConn struct {
-	c      *Conn
-	tc     *tls.Conn
-	state  tlsState // loop-owned
-	onLoop bool     // the handshake is over: the adapter serves the loop
-	opened bool     // the handshake succeeded (loop-owned)
+	*tlsCrypto // from the ClientHello on; nil before, and once rl serves alone
+
+	c       *Conn
+	rl      *tls13Records // the engine's TLS 1.3 record layer, or nil
+	plain   []byte        // decrypted bytes of an incomplete frame or request head
+	state   tlsState
+	opened  bool  // the handshake succeeded
+	useless uint8 // rl: records in a row that carried no application data
+}
+
+// tlsCrypto is a TLS connection's crypto/tls side: the handshake, then the
+// data path of TLS 1.2 and of anything the engine's record layer does not
+// take. Loop-owned, except what tlsShared says.
+type tlsCrypto struct {
+	tc     *tls.Conn // nil once rl serves the connection
 	hs     *tlsShared
 	cut    recordCut // the adapter's position in the record stream
 	early  []byte    // ciphertext that arrived during the handshake, unread
-	plain  []byte    // decrypted bytes of an incomplete frame or request head
+	onLoop bool      // the handshake is over: the adapter serves the loop
 }
 
 func newTLSConn(c *Conn) *tlsConn { return &tlsConn{c: c} }
@@ -60,9 +76,10 @@ func newTLSConn(c *Conn) *tlsConn { return &tlsConn{c: c} }
 // tlsScratch is a loop's buffers for its TLS connections, used by one at a
 // time and empty between callbacks.
 type tlsScratch struct {
-	in    []byte // plaintext just decrypted
-	plain []byte // queued frames gathered for one Write
-	out   []byte // records crypto/tls produced, to be written
+	in    []byte   // plaintext just decrypted
+	plain []byte   // queued frames gathered for one Write
+	out   []byte   // records crypto/tls produced, to be written
+	nonce [12]byte // the nonce of the record being sealed or opened
 }
 
 // onTraffic handles a TLS connection's input. Loop only.
@@ -73,7 +90,11 @@ func (t *tlsConn) onTraffic() {
 	case tlsHandshaking:
 		t.feed()
 	case tlsOpen:
-		t.readRecords()
+		if t.rl != nil {
+			t.readRecords13()
+		} else {
+			t.readRecords()
+		}
 		t.c.flush()
 	default:
 		_, _ = t.c.gc.Discard(-1)
@@ -97,8 +118,10 @@ func (t *tlsConn) readHello() {
 	}
 	hs := &tlsShared{in: reframeHello(buf[:n], buf[n:]), remote: gc.RemoteAddr()}
 	hs.cond.L = &hs.mu
+	hs.keys = newCapture(hs.in)
 	_, _ = gc.Discard(len(buf))
-	t.hs, t.state = hs, tlsHandshaking
+	t.tlsCrypto = &tlsCrypto{hs: hs}
+	t.state = tlsHandshaking
 	t.tc = tls.Server(t, t.c.srv.tls.cfg)
 	t.c.srv.stats.TLSHandshaking.Add(1)
 	go t.handshake(hs, t.c.srv.tls.sem)
@@ -138,13 +161,49 @@ func (t *tlsConn) handshakeDone(err error) {
 	}
 	t.early, t.state, t.opened = hs.in, tlsOpen, true
 	c.srv.stats.TLSHandshakes.Add(1)
-	if t.tc.ConnectionState().DidResume {
+	st := t.tc.ConnectionState() // read before the tls.Conn may go
+	if st.DidResume {
 		c.srv.stats.TLSResumed.Add(1)
 	}
+	t.takeRecords(hs, st)
 	// The request head gets a handshake timeout of its own.
 	c.deadline = c.srv.now() + int64(c.srv.opts.HandshakeTimeout)
-	t.readRecords()
+	if t.rl != nil {
+		t.readRecords13()
+	} else {
+		t.readRecords()
+	}
 	c.flush()
+}
+
+// takeRecords moves a TLS 1.3 connection to the engine's record layer
+// when its keys were captured and crypto/tls holds nothing unread: the
+// adapter stopped crypto/tls at a record boundary, and crypto/tls reads
+// nothing past the client's Finished. Anything else keeps crypto/tls.
+// Loop only.
+func (t *tlsConn) takeRecords(hs *tlsShared, st tls.ConnectionState) {
+	if hs.keys == nil {
+		return
+	}
+	if st.Version == tls.VersionTLS13 && t.cut.hdrN == 0 {
+		t.rl = hs.keys.records(st.CipherSuite)
+	}
+	hs.keys.wipe()
+	hs.keys = nil
+	if t.rl != nil {
+		t.tc = nil
+		t.dropCrypto()
+		t.c.srv.stats.TLSOwnRecords.Add(1)
+	}
+}
+
+// dropCrypto lets the crypto/tls side go once the record layer serves the
+// connection and nothing that arrived during the handshake is left.
+// Loop only.
+func (t *tlsConn) dropCrypto() {
+	if t.rl != nil && t.tlsCrypto != nil && t.early == nil {
+		t.tlsCrypto = nil
+	}
 }
 
 // fail closes a connection whose TLS went wrong.
@@ -198,6 +257,10 @@ func (t *tlsConn) write(b []byte) {
 	if t.state != tlsOpen {
 		return
 	}
+	if t.rl != nil {
+		t.write13(b)
+		return
+	}
 	_, _ = t.tc.Write(b)
 	t.flushOut()
 }
@@ -206,6 +269,10 @@ func (t *tlsConn) write(b []byte) {
 // tlsWriteBatch bytes into one Write (fewer, fuller records) and sending
 // the records of each with one write. Loop only.
 func (t *tlsConn) writeBatch(batch [][]byte) {
+	if t.rl != nil {
+		t.writeRecords13(batch)
+		return
+	}
 	sc := &t.c.loop.tls
 	for len(batch) > 0 && t.state == tlsOpen && t.c.state == stateOpen {
 		p := batch[0]
@@ -240,6 +307,11 @@ func (t *tlsConn) closeNotify() {
 	if t.state != tlsOpen {
 		return
 	}
+	if t.rl != nil {
+		t.alert(alertCloseNotify)
+		t.flushOut()
+		return
+	}
 	t.state = tlsDone
 	_ = t.tc.CloseWrite()
 	t.flushOut()
@@ -248,17 +320,23 @@ func (t *tlsConn) closeNotify() {
 // onClose releases the connection's TLS state and stops its handshake
 // goroutine, if one still runs. Loop only (OnClose).
 func (t *tlsConn) onClose() {
-	if hs := t.hs; hs != nil && !t.onLoop {
-		hs.mu.Lock()
-		hs.closed, hs.in = true, nil
-		hs.cond.Broadcast()
-		hs.mu.Unlock()
+	if x := t.tlsCrypto; x != nil {
+		if hs := x.hs; hs != nil && !x.onLoop {
+			hs.mu.Lock()
+			hs.closed, hs.in = true, nil
+			hs.cond.Broadcast()
+			hs.mu.Unlock()
+		}
+		x.early = nil
 	}
 	if !t.opened { // garbage, a bad hello, a failed or timed-out handshake
 		t.c.srv.stats.TLSFailed.Add(1)
 	}
 	t.state = tlsDone
-	t.early, t.plain = nil, nil
+	t.plain = nil
+	if t.rl != nil {
+		t.rl.wipe()
+	}
 }
 
 // keepScratch returns b emptied, or nil when it grew past maxScratch.

@@ -20,16 +20,31 @@ type tlsShared struct {
 	err       error
 	closed    bool // the connection is gone: Read fails
 
-	slot bool // the goroutine holds a place in the semaphore (goroutine only)
+	slot bool          // the goroutine holds a place in the semaphore (goroutine only)
+	keys *tls13Capture // TLS 1.3 keys (goroutine only until finished), or nil
 }
+
+// trialScratch holds the plaintext of the records a handshake goroutine
+// opens to count those under the server's application key.
+var trialScratch = sync.Pool{New: func() any { b := make([]byte, maxCiphertext13); return &b }}
 
 // handshake runs crypto/tls's server handshake in its own goroutine. It
 // holds a place in sem while it computes, not while it waits for the
 // client, and hands the result to the loop.
 func (t *tlsConn) handshake(hs *tlsShared, sem chan struct{}) {
+	kl := t.c.srv.tls.keys
+	if hs.keys != nil {
+		kl.register(hs.keys)
+	}
 	sem <- struct{}{}
 	hs.slot = true
 	err := t.tc.Handshake()
+	if hs.keys != nil {
+		kl.unregister(hs.keys)
+		if err != nil {
+			hs.keys.wipe() // still the goroutine's: finished is not published yet
+		}
+	}
 	if hs.slot {
 		<-sem
 		hs.slot = false
@@ -83,6 +98,11 @@ func (hs *tlsShared) fill(b []byte) int {
 
 // write queues records for the loop to send. Goroutine only.
 func (hs *tlsShared) write(t *tlsConn, p []byte) {
+	if hs.keys != nil {
+		b := trialScratch.Get().(*[]byte)
+		hs.keys.wrote(p, *b)
+		trialScratch.Put(b)
+	}
 	hs.mu.Lock()
 	hs.out = append(hs.out, p...)
 	schedule := !hs.scheduled
@@ -103,10 +123,10 @@ func (t *tlsConn) schedule() {
 // Run is the loop's side of the handshake: it writes the records queued
 // and, once the goroutine is done, switches the connection to the loop.
 func (t *tlsConn) Run(context.Context) error {
-	hs := t.hs
-	if hs == nil || t.onLoop {
+	if t.tlsCrypto == nil || t.hs == nil || t.onLoop {
 		return nil
 	}
+	hs := t.hs
 	hs.mu.Lock()
 	out, finished, err := hs.out, hs.finished, hs.err
 	hs.out, hs.scheduled = nil, false

@@ -13,8 +13,9 @@ import (
 // tlsServer is the engine's TLS state shared by every loop. Fields are set
 // before the loops start and only read afterwards, except sem.
 type tlsServer struct {
-	cfg *tls.Config
-	sem chan struct{} // a place for each handshake computing now
+	cfg  *tls.Config
+	sem  chan struct{} // a place for each handshake computing now
+	keys *tlsKeyLog    // cfg's KeyLogWriter: TLS 1.3 secrets for the record layer
 
 	listen string       // the listener address handed to gnet
 	conf   *net.TCPAddr // listen, resolved: what gnet reports as LocalAddr
@@ -25,7 +26,10 @@ type tlsServer struct {
 }
 
 func newTLSServer(o *TLSOptions) *tlsServer {
-	return &tlsServer{cfg: o.Config, sem: make(chan struct{}, o.HandshakeConcurrency)}
+	cfg := o.Config.Clone()
+	keys := newTLSKeyLog(cfg.KeyLogWriter)
+	cfg.KeyLogWriter = keys
+	return &tlsServer{cfg: cfg, sem: make(chan struct{}, o.HandshakeConcurrency), keys: keys}
 }
 
 // listenAddrs returns the addresses for gnet: the plain listener's (unless

@@ -16,7 +16,11 @@ type TLSOptions struct {
 	// a clone of it: NextProtos defaults to "http/1.1", and dynamic record
 	// sizing is off because the engine encrypts a whole batch of frames at
 	// once and writes it with one system call. Session tickets stay as the
-	// Config has them (on by default).
+	// Config has them (on by default). The clone's KeyLogWriter is the
+	// engine's: it takes the TLS 1.3 traffic secrets for the engine's own
+	// record layer and passes every line on to Config.KeyLogWriter, if set.
+	// A connection whose config GetConfigForClient returns keeps crypto/tls
+	// for its life (about 4 KB more): that config logs its keys elsewhere.
 	Config *tls.Config
 	// HandshakeConcurrency caps the handshakes computing at once, each in
 	// its own short-lived goroutine (default 4 per GOMAXPROCS). A handshake

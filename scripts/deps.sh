@@ -9,6 +9,7 @@
 #   python3-websockets   the seed clients and interop (/usr/bin/python3)
 #   nodejs, npm          the Node interop client and the JS SDK's tools
 #   curl                 the bench and interop scripts
+#   openssl              the engine's TLS 1.3 tests (s_client: suites, KeyUpdate)
 # Missing ones are installed with apt-get when this runs as root (as CI
 # does); otherwise it stops at once and prints the one command to run.
 # npm packages go into the project's own node_modules/ (gitignored): ws@8
@@ -38,6 +39,7 @@ present() {
     nodejs) has node ;;
     npm) has npm ;;
     curl) has curl ;;
+    openssl) has openssl ;;
     *) echo "deps.sh: unknown package $1" >&2; return 1 ;;
   esac
 }
@@ -47,7 +49,7 @@ run() {
 }
 
 need=()
-for pkg in gcc libc6-dev git chromium python3-websockets nodejs npm curl; do
+for pkg in gcc libc6-dev git chromium python3-websockets nodejs npm curl openssl; do
   present "$pkg" || need+=("$pkg")
 done
 
