@@ -1,14 +1,13 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/heapsite"
 )
 
 // wssHeapBudget is the most Go heap an idle upgraded wss connection on the
@@ -54,85 +53,21 @@ func TestTLS13HeapBudget(t *testing.T) {
 		t.Fatalf("TLSOwnRecords %d: some connections kept crypto/tls", got)
 	}
 	after := wssServerHeap()
-	per := (after.total - before.total) / n
-	t.Logf("server heap per wss connection: %d B (budget %d B); top sites:\n%s", per, wssHeapBudget, after.top(before, n))
+	per := (after.Total - before.Total) / n
+	t.Logf("server heap per wss connection: %d B (budget %d B); top sites:\n%s", per, wssHeapBudget, after.Top(before, n))
 	if per > wssHeapBudget {
 		t.Fatalf("an idle wss connection holds %d B of server heap, over the budget of %d B", per, wssHeapBudget)
 	}
 }
 
-// heapBySite is the in-use heap allocated on the server's goroutines, in
-// total and by allocation site.
-type heapBySite struct {
-	total int64
-	sites map[string]int64
-}
-
-// wssServerHeap reads the exact heap profile (MemProfileRate 1) after two
-// GCs (the profile lags one cycle) and keeps what server goroutines
-// allocated.
-func wssServerHeap() heapBySite {
-	runtime.GC()
-	runtime.GC()
-	var recs []runtime.MemProfileRecord
-	for {
-		n, ok := runtime.MemProfile(recs, false)
-		if ok {
-			recs = recs[:n]
-			break
-		}
-		recs = make([]runtime.MemProfileRecord, n+100)
-	}
-	h := heapBySite{sites: map[string]int64{}}
-	for i := range recs {
-		if site, ok := serverSite(recs[i].Stack()); ok {
-			h.total += recs[i].InUseBytes()
-			h.sites[site] += recs[i].InUseBytes()
-		}
-	}
-	return h
-}
-
-// serverSite names a stack's allocation site (its innermost function of
-// the engine, gnet or crypto) and says whether it ran on a server
-// goroutine: a gnet event loop or a TLS handshake goroutine. What the
-// test logger keeps of log lines is not the server's.
-func serverSite(stk []uintptr) (site string, server bool) {
-	frames := runtime.CallersFrames(stk)
-	for {
-		f, more := frames.Next()
-		fn := f.Function
-		if site == "" && (strings.Contains(fn, "imgate/gateway/") || strings.Contains(fn, "gnet/v2") || strings.HasPrefix(fn, "crypto/")) {
-			site = fn
-		}
-		if strings.Contains(fn, "internal/testlog") {
-			return "", false
-		}
-		if strings.Contains(fn, "gnet/v2.(*eventloop).run") || strings.Contains(fn, "engine.(*tlsConn).handshake") {
-			server = true
-		}
-		if !more {
-			return site, server
-		}
-	}
-}
-
-// top lists the sites that grew most, per connection.
-func (h heapBySite) top(before heapBySite, n int64) string {
-	type row struct {
-		site string
-		per  int64
-	}
-	var rows []row
-	for s, b := range h.sites {
-		if d := (b - before.sites[s]) / n; d > 0 {
-			rows = append(rows, row{s, d})
-		}
-	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.per, a.per) })
-	var sb strings.Builder
-	for _, r := range rows[:min(len(rows), 12)] {
-		fmt.Fprintf(&sb, "  %5d B  %s\n", r.per, r.site)
-	}
-	return sb.String()
+// wssServerHeap is the in-use heap that gnet's event loops and the TLS
+// handshake goroutines allocated, by site (the innermost function of the
+// engine, gnet or crypto).
+func wssServerHeap() heapsite.Heap {
+	return heapsite.Read(heapsite.Filter{
+		Site: func(fn string) bool {
+			return strings.Contains(fn, "imgate/gateway/") || strings.Contains(fn, "gnet/v2") || strings.HasPrefix(fn, "crypto/")
+		},
+		Goroutines: []string{"gnet/v2.(*eventloop).run", "engine.(*tlsConn).handshake"},
+	})
 }

@@ -1,16 +1,15 @@
 package gateway
 
 import (
-	"cmp"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/imgate/gateway/hub"
 	"github.com/imgate/gateway/internal/testutil"
+	"github.com/imgate/gateway/internal/testutil/heapsite"
 )
 
 // sessionHeapBudget is the most Go heap one authenticated idle session may
@@ -104,81 +103,17 @@ func sessionHeap(t *testing.T, o stackOptions) (int64, string) {
 		return nil
 	})
 	after := serverHeap()
-	return (after.total - before.total) / n, after.top(before, n)
+	return (after.Total - before.Total) / n, after.Top(before, n)
 }
 
-// heapSites is the in-use heap allocated on the server's goroutines, in
-// total and by allocation site (the innermost function of this module or
-// of gnet).
-type heapSites struct {
-	total int64
-	sites map[string]int64
-}
-
-// serverHeap reads the exact heap profile (MemProfileRate 1) after two GCs
-// (the profile lags one cycle) and keeps what server goroutines allocated.
-func serverHeap() heapSites {
-	runtime.GC()
-	runtime.GC()
-	var recs []runtime.MemProfileRecord
-	for {
-		n, ok := runtime.MemProfile(recs, false)
-		if ok {
-			recs = recs[:n]
-			break
-		}
-		recs = make([]runtime.MemProfileRecord, n+100)
-	}
-	h := heapSites{sites: map[string]int64{}}
-	for i := range recs {
-		site, server := classify(recs[i].Stack())
-		if server {
-			h.total += recs[i].InUseBytes()
-			h.sites[site] += recs[i].InUseBytes()
-		}
-	}
-	return h
-}
-
-// classify names a stack's allocation site and says whether it ran on a
-// server goroutine: a gnet event loop or a hub shard. What the test
-// logger keeps of the log lines is not the server's.
-func classify(stk []uintptr) (site string, server bool) {
-	frames := runtime.CallersFrames(stk)
-	for {
-		f, more := frames.Next()
-		fn := f.Function
-		if site == "" && (strings.Contains(fn, "imgate/gateway/") || strings.Contains(fn, "gnet/v2")) {
-			site = fn
-		}
-		if strings.Contains(fn, "internal/testlog") {
-			return "", false // the test logger's copy of log lines
-		}
-		if strings.Contains(fn, "gnet/v2.(*eventloop).run") || strings.Contains(fn, "hub.(*shard).run") {
-			server = true
-		}
-		if !more {
-			return site, server
-		}
-	}
-}
-
-// top lists the sites that grew most, per session.
-func (h heapSites) top(before heapSites, n int64) string {
-	type row struct {
-		site string
-		per  int64
-	}
-	var rows []row
-	for s, b := range h.sites {
-		if d := (b - before.sites[s]) / n; d > 0 {
-			rows = append(rows, row{s, d})
-		}
-	}
-	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(b.per, a.per) })
-	var sb strings.Builder
-	for _, r := range rows[:min(len(rows), 12)] {
-		fmt.Fprintf(&sb, "  %5d B  %s\n", r.per, r.site)
-	}
-	return sb.String()
+// serverHeap is the in-use heap that gnet's event loops and the hub's
+// shards allocated, by site (the innermost function of this module or of
+// gnet).
+func serverHeap() heapsite.Heap {
+	return heapsite.Read(heapsite.Filter{
+		Site: func(fn string) bool {
+			return strings.Contains(fn, "imgate/gateway/") || strings.Contains(fn, "gnet/v2")
+		},
+		Goroutines: []string{"gnet/v2.(*eventloop).run", "hub.(*shard).run"},
+	})
 }
