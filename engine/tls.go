@@ -90,11 +90,7 @@ func (t *tlsConn) onTraffic() {
 	case tlsHandshaking:
 		t.feed()
 	case tlsOpen:
-		if t.rl != nil {
-			t.readRecords13()
-		} else {
-			t.readRecords()
-		}
+		t.readRecords()
 		t.c.flush()
 	default:
 		_, _ = t.c.gc.Discard(-1)
@@ -168,11 +164,7 @@ func (t *tlsConn) handshakeDone(err error) {
 	t.takeRecords(hs, st)
 	// The request head gets a handshake timeout of its own.
 	c.deadline = c.srv.now() + int64(c.srv.opts.HandshakeTimeout)
-	if t.rl != nil {
-		t.readRecords13()
-	} else {
-		t.readRecords()
-	}
+	t.readRecords()
 	c.flush()
 }
 
@@ -220,16 +212,7 @@ func (t *tlsConn) readRecords() {
 	for t.state == tlsOpen && c.state != stateClosed {
 		buf := append(sc.in[:0], t.plain...)
 		t.plain = nil
-		var err error
-		for len(buf) < tlsReadBatch {
-			buf = slices.Grow(buf, maxRecordPlaintext)
-			var n int
-			n, err = t.tc.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err != nil {
-				break
-			}
-		}
+		buf, full, err := t.decrypt(buf)
 		t.flushOut() // an alert, or the answer to a KeyUpdate
 		used := c.consume(buf)
 		sc.in = keepScratch(buf)
@@ -240,16 +223,42 @@ func (t *tlsConn) readRecords() {
 			t.plain = append([]byte(nil), rest...)
 		}
 		switch {
-		case err == nil:
-			continue // a full batch: there may be more
-		case errors.Is(err, errWouldBlock):
-		default: // close_notify, or a bad record (crypto/tls sent an alert)
+		case err != nil: // close_notify, the peer's alert, or ours (already queued)
 			c.srv.opts.Logger.Debug("engine: TLS read", "remote", c.gc.RemoteAddr(), "err", err)
 			t.state = tlsDone
 			c.closeNow()
+		case full:
+			continue // a full batch: there may be more
 		}
 		return
 	}
+}
+
+// decrypt appends to buf the plaintext of the complete records buffered,
+// until about tlsReadBatch bytes (full: there may be more), with the
+// engine's TLS 1.3 record layer or, without it, crypto/tls. An error ends
+// the connection's TLS: close_notify, or a bad record whose alert is
+// queued. Loop only.
+func (t *tlsConn) decrypt(buf []byte) (_ []byte, full bool, err error) {
+	if t.rl != nil {
+		buf, res, full := t.decryptBatch(buf)
+		if res != recOK {
+			return buf, false, res
+		}
+		return buf, full, nil
+	}
+	for len(buf) < tlsReadBatch {
+		buf = slices.Grow(buf, maxRecordPlaintext)
+		n, err := t.tc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, errWouldBlock) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
+	}
+	return buf, true, nil
 }
 
 // write encrypts b and writes it now. Loop only.

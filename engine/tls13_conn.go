@@ -1,6 +1,9 @@
 package engine
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+)
 
 // tls13Records is a TLS 1.3 connection's record protection once crypto/tls
 // has finished the handshake and been dropped (tlsConn.rl). Loop only.
@@ -23,40 +26,18 @@ const (
 	recPeerClosed recResult = -2
 )
 
+// Error says why the record layer ends the connection (readRecords logs
+// it): only results other than recOK are errors.
+func (r recResult) Error() string {
+	if r == recPeerClosed {
+		return "engine: TLS peer closed (close_notify or an alert)"
+	}
+	return "engine: TLS record refused, alert " + strconv.Itoa(int(r))
+}
+
 // keyUpdateNotRequested is the KeyUpdate message that answers a peer's
 // request (RFC 8446 §4.6.3).
 var keyUpdateNotRequested = [...]byte{typeKeyUpdate, 0, 0, 1, 0}
-
-// readRecords13 decrypts every complete record buffered and hands the
-// application data to the frame parser, keeping an incomplete frame for
-// the next time. Loop only.
-func (t *tlsConn) readRecords13() {
-	c, sc := t.c, &t.c.loop.tls
-	for t.state == tlsOpen && c.state != stateClosed {
-		buf := append(sc.in[:0], t.plain...)
-		t.plain = nil
-		buf, res, full := t.decryptBatch(buf)
-		t.flushOut() // an alert, or the answer to a KeyUpdate
-		used := c.consume(buf)
-		sc.in = keepScratch(buf)
-		if c.state == stateClosed {
-			return
-		}
-		if rest := buf[used:]; len(rest) > 0 {
-			t.plain = append([]byte(nil), rest...)
-		}
-		switch {
-		case res == recOK && full:
-			continue // a full batch: there may be more
-		case res == recOK:
-		default: // close_notify, the peer's alert, or ours (already sent)
-			c.srv.opts.Logger.Debug("engine: TLS record", "remote", c.gc.RemoteAddr(), "result", int(res))
-			t.state = tlsDone
-			c.closeNow()
-		}
-		return
-	}
-}
 
 // decryptBatch appends to buf the application data of the complete
 // records buffered, until about tlsReadBatch bytes; full reports that it
