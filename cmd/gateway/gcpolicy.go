@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+
+	"github.com/imgate/gateway/engine"
 )
 
 // gcPolicy is -gc-min-percent: the garbage collector's headroom for a heap
@@ -23,8 +25,13 @@ import (
 //     allows: that of GOGC=minPercent),
 //   - floor bytes (a small heap keeps Go's default), and
 //   - unless the heap is being filled with long-lived data (at least
-//     growing of the bytes allocated over the last cycle stayed live: a
-//     burst of connects, whose sessions stay), enough that the collector's
+//     growing of the bytes allocated over the last cycle stayed live, or,
+//     as the cycle ends, at least connecting sockets and connShare
+//     of the open ones are in their TLS or WebSocket handshake: a burst of
+//     connects, whose sessions stay; a TLS handshake leaves about 25 times
+//     its session's bytes as garbage, so only the count tells its burst
+//     from chat traffic, and the share keeps the few handshakes of a large
+//     gateway's everyday reconnects out), enough that the collector's
 //     share of the process's CPU over the last cycle, scaled to the new
 //     GOGC (the work per allocated byte goes as 1/GOGC), stays within
 //     budget: a busy chat gateway, whose allocation is mostly short-lived,
@@ -39,6 +46,8 @@ type gcPolicy struct {
 	floor      float64 // bytes
 	budget     float64 // the GC's share of the process's CPU it aims to stay within
 	growing    float64 // the share of allocation kept live above which the budget does not apply
+	connecting float64 // the sockets in their handshake from which on the budget does not apply…
+	connShare  float64 // …when they are also at least this share of the open sockets
 }
 
 // Defaults of the policy; -gc-min-percent sets minPercent.
@@ -48,14 +57,18 @@ const (
 	gcFloor             = 2 << 20
 	gcBudget            = 0.06
 	gcGrowing           = 0.25
+	gcConnecting        = 16
+	gcConnShare         = 1.0 / 64
 )
 
 // cycle is what the tuner saw over the last GC cycle.
 type cycle struct {
-	live    float64 // bytes live after the collection
-	kept    float64 // share (0 to 1) of the bytes allocated during the cycle still live after it
-	share   float64 // share (0 to 1) of the CPU the process used that the collector took
-	current int     // GOGC in force during the cycle
+	live       float64 // bytes live after the collection
+	kept       float64 // share (0 to 1) of the bytes allocated during the cycle still live after it
+	share      float64 // share (0 to 1) of the CPU the process used that the collector took
+	open       float64 // sockets open as the cycle ended
+	connecting float64 // of those, the ones in their TLS or WebSocket handshake
+	current    int     // GOGC in force during the cycle
 }
 
 // percent is the GOGC for the next cycle after c. Pure: any goroutine.
@@ -65,19 +78,25 @@ func (p gcPolicy) percent(c cycle) int {
 		return p.maxPercent
 	}
 	pct := max(float64(p.minPercent), p.floor*100/live)
-	if p.budget > 0 && c.kept < p.growing {
+	if p.budget > 0 && !p.filling(c) {
 		pct = max(pct, float64(current)*share/p.budget)
 	}
 	return min(max(int(math.Ceil(pct-1e-6)), p.minPercent), p.maxPercent) // less a rounding error
+}
+
+// filling says whether the heap was being filled with long-lived data
+// over cycle c: connects, or anything else whose bytes stay.
+func (p gcPolicy) filling(c cycle) bool {
+	return c.kept >= p.growing || p.connecting > 0 && c.connecting >= max(p.connecting, p.connShare*c.open)
 }
 
 // bindGC adds -gc-min-percent to fs.
 func (m *memoryOptions) bindGC(fs *flag.FlagSet) {
 	fs.IntVar(&m.gcMin, "gc-min-percent", gcDefaultMinPercent, fmt.Sprintf(
 		"garbage-collector headroom for a heap of idle sessions: after each collection GOGC is set to the "+
-			"smallest value giving at least this share of the live heap and %d MiB, and keeping the collector "+
-			"within %d%% of the process's CPU, at most %d (Go's default), so that the heap of a growing idle "+
-			"gateway no longer doubles between collections; 0 turns it off. Off when GOGC is set",
+			"smallest value giving at least this share of the live heap and %d MiB, and, unless connects fill the "+
+			"heap, keeping the collector within %d%% of the process's CPU, at most %d (Go's default), so that the "+
+			"heap of a growing idle gateway no longer doubles between collections; 0 turns it off. Off when GOGC is set",
 		gcFloor>>20, int(gcBudget*100), gcMaxPercent))
 }
 
@@ -89,23 +108,36 @@ func (m *memoryOptions) checkGC() error {
 	return nil
 }
 
-// applyGC starts the policy unless it is off or GOGC is set. main
-// goroutine, once.
-func (m *memoryOptions) applyGC(log *slog.Logger) {
+// applyGC starts the policy unless it is off or GOGC is set; conns
+// reports the sockets open now and how many of them are in their
+// handshake. main goroutine, once.
+func (m *memoryOptions) applyGC(log *slog.Logger, conns func() (open, connecting int64)) {
 	if m.gcMin == 0 || m.gcMin == gcMaxPercent || os.Getenv("GOGC") != "" {
 		log.Info("gc policy", "min_percent", 0, "gogc", os.Getenv("GOGC"))
 		return
 	}
-	p := gcPolicy{minPercent: m.gcMin, maxPercent: gcMaxPercent, floor: gcFloor, budget: gcBudget, growing: gcGrowing}
+	p := gcPolicy{minPercent: m.gcMin, maxPercent: gcMaxPercent, floor: gcFloor, budget: gcBudget,
+		growing: gcGrowing, connecting: gcConnecting, connShare: gcConnShare}
 	log.Info("gc policy", "min_percent", p.minPercent, "max_percent", p.maxPercent,
-		"floor_bytes", int64(p.floor), "cpu_budget", p.budget, "growing", p.growing)
-	newGCTuner(p).arm()
+		"floor_bytes", int64(p.floor), "cpu_budget", p.budget, "growing", p.growing,
+		"connecting", p.connecting, "connecting_share", p.connShare)
+	newGCTuner(p, conns).arm()
+}
+
+// socketCounts reports st's open sockets and, of those, the ones not yet
+// upgraded: in their TLS or WebSocket handshake.
+func socketCounts(st *engine.Stats) func() (open, connecting int64) {
+	return func() (int64, int64) {
+		open := st.Conns.Load()
+		return open, open - st.Upgraded.Load()
+	}
 }
 
 // gcTuner applies a gcPolicy after every collection. Its state is touched
 // only by the finalizer goroutine (and by newGCTuner before the first arm).
 type gcTuner struct {
 	p            gcPolicy
+	conns        func() (open, connecting int64) // nil: none counted
 	samples      []metrics.Sample
 	live, allocs uint64  // live heap and cumulative bytes allocated at the last adjustment
 	gc, user     float64 // cumulative GC and mutator CPU-seconds at the last adjustment
@@ -116,8 +148,8 @@ type gcTuner struct {
 var gcMetrics = []string{"/gc/heap/live:bytes", "/gc/heap/allocs:bytes",
 	"/cpu/classes/gc/total:cpu-seconds", "/cpu/classes/user:cpu-seconds"}
 
-func newGCTuner(p gcPolicy) *gcTuner {
-	t := &gcTuner{p: p, current: gcMaxPercent}
+func newGCTuner(p gcPolicy, conns func() (open, connecting int64)) *gcTuner {
+	t := &gcTuner{p: p, conns: conns, current: gcMaxPercent}
 	for _, name := range gcMetrics {
 		t.samples = append(t.samples, metrics.Sample{Name: name})
 	}
@@ -137,6 +169,10 @@ func (t *gcTuner) read() cycle {
 	}
 	if allocs > t.allocs && live > t.live {
 		c.kept = min(1, float64(live-t.live)/float64(allocs-t.allocs))
+	}
+	if t.conns != nil {
+		open, connecting := t.conns()
+		c.open, c.connecting = float64(open), float64(connecting)
 	}
 	t.live, t.allocs, t.gc, t.user = live, allocs, gc, user
 	return c

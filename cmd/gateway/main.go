@@ -65,6 +65,7 @@ func run(args []string) int {
 		fmt.Println("configuration ok")
 		return 0
 	}
+	o.mem.applyGC(log, socketCounts(app.srv.Stats()))
 	defer app.close()
 	return app.serve(log)
 }

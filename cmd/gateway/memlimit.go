@@ -63,7 +63,6 @@ func (m *memoryOptions) apply(log *slog.Logger) {
 	}
 	// The runtime's own value, whatever set it (math.MaxInt64: none).
 	log.Info("memory limit", "bytes", debug.SetMemoryLimit(-1), "source", source, "gogc", os.Getenv("GOGC"))
-	m.applyGC(log)
 }
 
 // resolve turns the flag into a limit in bytes (0: leave the runtime as it
