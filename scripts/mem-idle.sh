@@ -36,7 +36,8 @@ if [ -n "${WARMUP:-}" ]; then # touch the connect path's code pages once, so the
 fi
 echo "before: $(rss)"
 [ -z "${SMAPS:-}" ] || cp "/proc/$gw/smaps" "$SMAPS.before"
-( sleep "${PROFILE_AT:-8}"; echo "during: $(rss)"; [ -z "${SMAPS:-}" ] || cp "/proc/$gw/smaps" "$SMAPS.during" ) &
+cpu() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$gw/stat"; } # utime+stime, clock ticks of 1/100 s
+( sleep "${PROFILE_AT:-8}"; echo "during: $(rss) server CPU since start: $(cpu) s"; [ -z "${SMAPS:-}" ] || cp "/proc/$gw/smaps" "$SMAPS.during" ) &
 if [ -n "${PROFILE:-}" ]; then
   mkdir -p "$PROFILE"
   ( sleep "${PROFILE_AT:-8}"; curl -s "http://$api/debug/pprof/heap?gc=1" >"$PROFILE/heap.pb.gz"; curl -s "http://$api/debug/pprof/heap?debug=1" | grep "^# [A-Z]" >"$PROFILE/memstats.txt" ) &
